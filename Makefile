@@ -1,0 +1,45 @@
+# Two commands for a newcomer: `make demo` runs Sprawa, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export SPRAWA_TEST_DATABASE_URL_PG := $(TEST_PG_URL)
+
+.PHONY: demo test test-sqlite test-postgres lint install dev postgres bench chaos clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	@echo "Installing Sprawa and its pinned dependencies into $(VENV) ..."
+	$(BIN)/pip install --progress-bar on -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/sprawa demo
+
+lint: install
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+
+postgres:
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -h 127.0.0.1 -p 5432 -q && exit 0; sleep 1; done; \
+	  echo "PostgreSQL is not reachable on 127.0.0.1:5432"; exit 1
+
+test-sqlite: install
+	@echo "== test suite on SQLite =="
+	$(BIN)/pytest
+
+test-postgres: install postgres
+	@echo "== test suite on PostgreSQL ($(TEST_PG_URL)) =="
+	SPRAWA_TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest
+
+test: lint test-sqlite test-postgres
+	@echo "All tests passed on SQLite and PostgreSQL."
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,1 @@
+"""Sprawa: open-source, AI-first omnichannel customer service for online shops."""

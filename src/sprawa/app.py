@@ -1,0 +1,90 @@
+"""The ASGI application: routers, error mapping, lifecycle of the runtime (bus, embedded worker)."""
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from sprawa.config import Settings
+from sprawa.platform.errors import AppError
+from sprawa.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def _routers() -> list:  # type: ignore[type-arg]
+    from sprawa.auth.api import router as auth
+
+    return [auth]
+
+
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, embedded_worker: bool = False
+) -> FastAPI:
+    """Build the app; ``embedded_worker`` runs jobs and the outbox in this process (demo, one machine)."""
+    runtime = runtime or Runtime.build(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime.bus.start(asyncio.get_running_loop())
+        stop = threading.Event()
+        thread = None
+        if embedded_worker:
+            from sprawa.worker import run_worker
+
+            thread = threading.Thread(target=run_worker, args=(runtime, stop), daemon=True, name="worker")
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if thread is not None:
+                thread.join(timeout=15)
+            runtime.bus.stop()
+
+    app = FastAPI(
+        title="Sprawa API",
+        version="1",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    for router in _routers():
+        app.include_router(router)
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(
+            {"error": {"code": exc.code, "message": exc.message, "details": exc.details}},
+            status_code=exc.status,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())[1:]),
+                "problem": e.get("msg"),
+                "type": e.get("type"),
+            }
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "invalid_input",
+                    "message": "some fields are missing or invalid",
+                    "details": details,
+                }
+            },
+            status_code=422,
+        )
+
+    return app

@@ -1,0 +1,214 @@
+"""Writes on channels: turning stored inbound events into messages, delivering the outbox."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import nh3
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from sprawa.cases.models import Attachment, AuthorKind, Case, DeliveryStatus, Direction, Message
+from sprawa.cases.service import find_case_for_inbound, link_orders, open_case, receive_inbound
+from sprawa.channels.base import ChannelAdapter, InboundMessage, OutboundMessage
+from sprawa.channels.models import Channel, ChannelKind, Thread
+from sprawa.commerce.queries import referenced_order_ids
+from sprawa.customers.models import Customer
+from sprawa.customers.service import resolve_customer
+from sprawa.db import utcnow
+from sprawa.platform.crypto import SecretBox
+from sprawa.platform.events import Event, emit
+from sprawa.platform.inbound import InboundEvent, InboundStatus
+from sprawa.platform.jobs import Job, PermanentFailure
+from sprawa.platform.storage import FileStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestContext:
+    """Process-level collaborators of ingest and delivery, built once at start-up."""
+
+    store: FileStore
+    secrets: SecretBox
+    adapters: dict[ChannelKind, ChannelAdapter]
+    link_window: timedelta
+    attachment_max_bytes: int
+
+
+def ingest_message(
+    session: Session,
+    ctx: IngestContext,
+    channel: Channel,
+    msg: InboundMessage,
+    *,
+    event_id: str | None = None,
+) -> Message | None:
+    """Store one normalised customer message: customer, thread, case, message. None if already stored."""
+    duplicate = session.scalar(
+        select(Message.id).where(
+            Message.channel_id == channel.id, Message.provider_message_id == msg.provider_message_id
+        )
+    )
+    if duplicate:
+        return None
+    customer = resolve_customer(
+        session, channel.workspace_id, msg.identities, name=msg.name, language=msg.language
+    )
+    thread = _thread(session, channel, customer, msg)
+    order_ids = referenced_order_ids(session, customer, f"{msg.subject or ''} {msg.text}")
+    case, reason = find_case_for_inbound(session, customer, thread, order_ids, ctx.link_window)
+    if case is None:
+        case = open_case(
+            session,
+            customer,
+            subject=msg.subject or _subject_from(msg.text),
+            channel_id=channel.id,
+            language=msg.language,
+        )
+    thread.case_id = case.id
+    thread.last_message_at = utcnow()
+    link_orders(session, case, order_ids, reason="mentioned by the customer")
+    message = Message(
+        thread_id=thread.id,
+        channel_id=channel.id,
+        customer_id=customer.id,
+        direction=Direction.INBOUND,
+        author_kind=AuthorKind.CUSTOMER,
+        body_text=msg.text,
+        body_html=nh3.clean(msg.html) if msg.html else None,
+        provider_message_id=msg.provider_message_id,
+        inbound_event_id=event_id,
+        delivery_status=DeliveryStatus.RECEIVED,
+        link_reason=reason,
+        language=msg.language,
+        created_at=utcnow(),
+        sent_at=msg.sent_at,
+    )
+    receive_inbound(session, case, message)
+    _store_attachments(session, ctx, message, msg)
+    return message
+
+
+def _thread(session: Session, channel: Channel, customer: Customer, msg: InboundMessage) -> Thread:
+    thread = session.scalars(
+        select(Thread).where(Thread.channel_id == channel.id, Thread.external_id == msg.thread_external_id)
+    ).first()
+    if thread is None:
+        thread = Thread(
+            workspace_id=channel.workspace_id,
+            channel_id=channel.id,
+            customer_id=customer.id,
+            external_id=msg.thread_external_id,
+            subject=msg.subject,
+        )
+        session.add(thread)
+        session.flush()
+    return thread
+
+
+def _subject_from(text: str) -> str:
+    first = " ".join(text.split())
+    return first if len(first) <= 80 else first[:77].rstrip() + "…"
+
+
+def _store_attachments(session: Session, ctx: IngestContext, message: Message, msg: InboundMessage) -> None:
+    for item in msg.attachments:
+        if len(item.data) > ctx.attachment_max_bytes:
+            log.warning("attachment over the size limit skipped", extra={"message_id": message.id})
+            continue
+        key, digest = ctx.store.put(item.data)
+        session.add(
+            Attachment(
+                workspace_id=message.workspace_id,
+                message_id=message.id,
+                filename=item.filename[:255] or "plik",
+                content_type=item.content_type[:127] or "application/octet-stream",
+                size=len(item.data),
+                sha256=digest,
+                storage_key=key,
+            )
+        )
+
+
+def process_inbound_event(session: Session, ctx: IngestContext, event_id: str) -> int:
+    """Normalise one stored raw event; idempotent (a processed event is skipped)."""
+    event = session.get(InboundEvent, event_id, with_for_update=True)
+    if event is None or event.status != InboundStatus.RECEIVED:
+        return 0
+    channel = session.get(Channel, event.channel_id)
+    assert channel is not None
+    messages = _adapter(ctx, channel).parse_inbound(channel, event.payload, event.headers)
+    stored = sum(ingest_message(session, ctx, channel, m, event_id=event.id) is not None for m in messages)
+    event.status = InboundStatus.PROCESSED if messages else InboundStatus.IGNORED
+    event.processed_at = utcnow()
+    return stored
+
+
+def run_inbound_job(ctx: IngestContext, factory: sessionmaker[Session], job: Job) -> None:
+    with factory.begin() as session:
+        process_inbound_event(session, ctx, job.payload["event_id"])
+
+
+def run_delivery_job(ctx: IngestContext, factory: sessionmaker[Session], job: Job) -> None:
+    """Deliver one outbound message; the network call happens outside any transaction."""
+    with factory.begin() as session:
+        message = session.get(Message, job.payload["message_id"])
+        if message is None or message.delivery_status not in (DeliveryStatus.QUEUED, DeliveryStatus.FAILED):
+            return
+        channel = session.get(Channel, message.channel_id)
+        thread = session.get(Thread, message.thread_id)
+        case = session.get(Case, message.case_id)
+        customer = session.get(Customer, message.customer_id)
+        assert channel and thread and case and customer
+        if not channel.active:
+            raise PermanentFailure("the channel is switched off")
+        outbound = OutboundMessage(
+            message_id=message.id,
+            case_number=case.number,
+            thread_external_id=thread.external_id,
+            text=message.body_text,
+            html=message.body_html,
+            subject=thread.subject or case.subject,
+            recipient={k: v for k, v in {"email": customer.email, "phone": customer.phone}.items() if v},
+            author_name=None,
+        )
+        credentials = ctx.secrets.open(channel.credentials_encrypted)
+        session.expunge_all()
+    result = _adapter(ctx, channel).send(channel, credentials, outbound)
+    with factory.begin() as session:
+        message = session.get(Message, job.payload["message_id"])
+        assert message is not None
+        message.provider_message_id = result.provider_message_id or message.provider_message_id
+        message.delivery_status = DeliveryStatus.DELIVERED if result.delivered else DeliveryStatus.SENT
+        message.sent_at = utcnow()
+        message.delivery_error = None
+        _emit_status(session, message)
+
+
+def _adapter(ctx: IngestContext, channel: Channel) -> ChannelAdapter:
+    adapter = ctx.adapters.get(channel.kind)
+    if adapter is None:
+        raise PermanentFailure(f"the {channel.kind} channel has no adapter installed")
+    return adapter
+
+
+def mark_delivery_dead(session: Session, job: Job) -> None:
+    """The outbox gave up on a message: agents see it failed, with the last error."""
+    message = session.get(Message, job.payload.get("message_id"))
+    if message is not None:
+        message.delivery_status = DeliveryStatus.FAILED
+        message.delivery_error = job.last_error
+        _emit_status(session, message)
+
+
+def _emit_status(session: Session, message: Message) -> None:
+    emit(
+        session,
+        Event(
+            "message.status",
+            message.workspace_id,
+            {"id": message.id, "status": message.delivery_status, "error": message.delivery_error},
+            case_id=message.case_id,
+        ),
+    )

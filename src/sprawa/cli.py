@@ -1,0 +1,124 @@
+"""The ``sprawa`` command: serve, worker, demo, migrate, seed (and developer tools)."""
+
+import argparse
+import signal
+import sys
+import threading
+
+from sprawa.config import Settings
+from sprawa.logs import configure_logging
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from sprawa.platform.migrations import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    print(f"Database is up to date: {_safe_url(settings.resolved_database_url)}")
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
+    from sprawa.runtime import Runtime
+    from sprawa.seed import seed_demo, seed_tau2
+
+    runtime = Runtime.build(settings)
+    with runtime.factory.begin() as session:
+        summary = seed_demo(session, settings, runtime.ingest)
+    print(summary.get("message", summary))
+    if args.tau2:
+        with runtime.factory.begin() as session:
+            print(seed_tau2(session, settings))
+    runtime.close()
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace, *, embedded_worker: bool = False) -> None:
+    import uvicorn
+
+    from sprawa.app import create_app
+
+    app = create_app(settings, embedded_worker=embedded_worker)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    from sprawa.runtime import Runtime
+    from sprawa.worker import run_worker
+
+    runtime = Runtime.build(settings)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_worker(runtime, stop)
+    runtime.close()
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    cmd_migrate(settings, args)
+    args.tau2 = True
+    cmd_seed(settings, args)
+    base = f"http://{settings.host}:{settings.port}"
+    print(
+        "\n".join(
+            [
+                "",
+                "Sprawa is starting (server + worker in one process).",
+                f"  Agent workspace:  {base}/",
+                f"  Demo shop page:   {base}/demo/shop",
+                f"  API docs:         {base}/api/docs",
+                f"  Health:           {base}/healthz",
+                "  Logins (password demo1234): admin@demo.sprawa.local, anna@demo.sprawa.local,",
+                "                              piotr@demo.sprawa.local, kasia@demo.sprawa.local",
+                "",
+            ]
+        ),
+        flush=True,
+    )
+    cmd_serve(settings, args, embedded_worker=True)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+COMMANDS = {
+    "migrate": (cmd_migrate, "create or upgrade the database schema"),
+    "seed": (cmd_seed, "load the demo workspace (and with --tau2 the tau2-bench retail shop)"),
+    "serve": (cmd_serve, "run the HTTP + WebSocket server"),
+    "worker": (cmd_worker, "run jobs, the outbox and pollers"),
+    "demo": (cmd_demo, "migrate, seed and run server + worker in one process"),
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="sprawa", description="Sprawa customer service platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (_fn, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        if name == "seed":
+            p.add_argument("--tau2", action="store_true", help="also load the tau2-bench retail workspace")
+    _extend(sub)
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level)
+    handler = getattr(args, "handler", None)
+    if handler is not None:
+        handler(settings, args)
+        return
+    COMMANDS[args.command][0](settings, args)
+
+
+def _extend(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Developer and evaluation commands register here (each sets ``handler``)."""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Settings, read once from the environment (prefix ``SPRAWA_``)."""
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process settings. Shop policy lives in the database, never here."""
+
+    model_config = SettingsConfigDict(env_prefix="SPRAWA_", env_file=".env", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    # Secret for sessions, signed tokens and the encryption of credentials at rest.
+    # The demo derives a stable one under data_dir when unset.
+    secret_key: str = ""
+    event_bus: str = Field(default="auto", pattern="^(auto|memory|postgres)$")
+    log_level: str = "INFO"
+    public_url: str = ""
+    # Case linking: an inbound message on the same thread within this window joins the open case.
+    link_window_minutes: int = 60 * 24
+    worker_poll_seconds: float = 0.5
+    worker_batch: int = 20
+    job_lease_seconds: int = 60
+    attachment_max_bytes: int = 25 * 1024 * 1024
+    cookie_secure: bool = False
+    # host:port pairs outbound HTTP may reach although they are private (local fakes, an intranet shop).
+    outbound_allow: list[str] = Field(default_factory=list)
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'sprawa.db').resolve()}"
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.resolved_database_url.startswith("postgresql")
+
+    @property
+    def bus_kind(self) -> str:
+        if self.event_bus != "auto":
+            return self.event_bus
+        return "postgres" if self.is_postgres else "memory"

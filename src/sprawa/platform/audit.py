@@ -1,0 +1,98 @@
+"""Append-only, hash-chained audit log of access to personal data and of every AI action."""
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from sprawa.db import Base, utcnow
+
+
+class AuditEntry(Base):
+    """One audited action; ``hash`` covers the entry and the previous hash, so edits break the chain."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (UniqueConstraint("workspace_id", "seq"),)
+
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(26))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str | None] = mapped_column(String(26))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+def _digest(entry: AuditEntry) -> str:
+    body = json.dumps(
+        [
+            entry.workspace_id,
+            entry.seq,
+            entry.actor_kind,
+            entry.actor_id,
+            entry.action,
+            entry.subject_type,
+            entry.subject_id,
+            entry.data,
+            entry.created_at.isoformat(),
+            entry.prev_hash,
+        ],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def append_audit(
+    session: Session,
+    workspace_id: str,
+    *,
+    actor_kind: str,
+    actor_id: str | None,
+    action: str,
+    subject_type: str,
+    subject_id: str | None,
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction; (workspace, seq) is unique, so the chain cannot fork."""
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash)
+        .where(AuditEntry.workspace_id == workspace_id)
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    ).first()
+    entry = AuditEntry(
+        workspace_id=workspace_id,
+        seq=(last.seq + 1) if last else 1,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        data=data or {},
+        created_at=utcnow().replace(microsecond=0),
+        prev_hash=last.hash if last else "0" * 64,
+    )
+    entry.hash = _digest(entry)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def verify_chain(session: Session, workspace_id: str) -> int | None:
+    """The seq of the first entry whose hash does not match, or None when the chain is intact."""
+    prev = "0" * 64
+    for entry in session.scalars(
+        select(AuditEntry).where(AuditEntry.workspace_id == workspace_id).order_by(AuditEntry.seq)
+    ):
+        if entry.prev_hash != prev or _digest(entry) != entry.hash:
+            return entry.seq
+        prev = entry.hash
+    return None

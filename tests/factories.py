@@ -1,0 +1,74 @@
+"""Shared factories: workspaces, users with logged-in clients, channels."""
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from sprawa.auth.models import Role, User
+from sprawa.auth.queries import principal_for_user
+from sprawa.auth.schemas import Principal
+from sprawa.channels.models import Channel, ChannelKind
+from sprawa.platform.ids import new_id
+from sprawa.workspaces.models import Workspace
+
+PASSWORD = "correct-horse-42"
+
+
+@cache
+def _password_hash() -> str:
+    from sprawa.auth.service import hash_password
+
+    return hash_password(PASSWORD)
+
+
+def make_workspace(db: Session, slug: str | None = None, **kwargs: Any) -> Workspace:
+    ws = Workspace(slug=slug or f"ws-{new_id()[-8:]}", name=kwargs.pop("name", "Sklep testowy"), **kwargs)
+    db.add(ws)
+    db.flush()
+    return ws
+
+
+def make_user(db: Session, workspace: Workspace, role: str = "agent", **kwargs: Any) -> User:
+    user = User(
+        workspace_id=workspace.id,
+        email=kwargs.pop("email", f"{role}-{new_id()[-8:]}@example.pl"),
+        name=kwargs.pop("name", f"Konsultant {role}"),
+        role=Role(role),
+        password_hash=_password_hash(),
+        **kwargs,
+    )
+    db.add(user)
+    db.flush()
+    return user
+
+
+def make_channel(
+    db: Session, workspace: Workspace, kind: ChannelKind = ChannelKind.WEBCHAT, **kwargs: Any
+) -> Channel:
+    channel = Channel(workspace_id=workspace.id, kind=kind, name=kwargs.pop("name", f"{kind} test"), **kwargs)
+    db.add(channel)
+    db.flush()
+    return channel
+
+
+@dataclass
+class Actor:
+    """A logged-in user: ``client`` carries the session cookie and the CSRF header."""
+
+    user: User
+    principal: Principal
+    client: TestClient
+
+
+def make_actor(db: Session, app: Any, workspace: Workspace, role: str = "agent") -> Actor:
+    user = make_user(db, workspace, role)
+    principal = principal_for_user(db, user)
+    db.commit()
+    client = TestClient(app)
+    response = client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return Actor(user=user, principal=principal, client=client)

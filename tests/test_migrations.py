@@ -1,0 +1,23 @@
+"""The models and the migrations describe the same schema, and migrations are reversible."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from sprawa.db import Base
+from sprawa.platform.migrations import downgrade, upgrade
+
+
+def test_models_match_migrations(runtime):
+    with runtime.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == [], f"models and migrations disagree: {diff}"
+
+
+def test_migrations_downgrade_and_upgrade(settings, runtime):
+    runtime.engine.dispose()
+    downgrade(settings.resolved_database_url, "base")
+    upgrade(settings.resolved_database_url)
+    with runtime.engine.connect() as conn:
+        context = MigrationContext.configure(conn)
+        assert context.get_current_revision() is not None
