@@ -41,5 +41,11 @@ test-postgres: install postgres
 test: lint test-sqlite test-postgres
 	@echo "All tests passed on SQLite and PostgreSQL."
 
+# The agent API under load on SQLite, then PostgreSQL (target: p99 < 50 ms); BENCH_ARGS adds options,
+# e.g. make bench BENCH_ARGS="--messages 1000000 --reset".
+bench: install postgres
+	$(BIN)/sprawa bench api --json var/bench-sqlite.json $(BENCH_ARGS)
+	$(BIN)/sprawa bench api --database-url $(TEST_PG_URL) --json var/bench-postgres.json $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache

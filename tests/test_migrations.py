@@ -4,13 +4,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from sprawa.db import Base
-from sprawa.platform.migrations import downgrade, upgrade
+from sprawa.platform.migrations import downgrade, engine_metadata, upgrade
 
 
 def test_models_match_migrations(runtime):
     with runtime.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = compare_metadata(context, Base.metadata)
+        diff = compare_metadata(context, engine_metadata(Base.metadata, conn.dialect.name))
     assert diff == [], f"models and migrations disagree: {diff}"
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from sprawa.config import Settings
 from sprawa.platform.errors import AppError
+from sprawa.platform.metrics import install_observability
 from sprawa.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -19,8 +20,24 @@ log = logging.getLogger(__name__)
 
 def _routers() -> list:  # type: ignore[type-arg]
     from sprawa.auth.api import router as auth
+    from sprawa.auth.api import users_router as users
+    from sprawa.cases.api import router as cases
+    from sprawa.cases.events import router as live
+    from sprawa.channels.api import router as channels
+    from sprawa.channels.form.api import router as form_inbound
+    from sprawa.channels.webchat.api import demo_router as webchat_demo
+    from sprawa.channels.webchat.api import router as webchat
+    from sprawa.customers.api import router as customers
+    from sprawa.knowledge.api import router as knowledge
+    from sprawa.platform.api import router as ops
+    from sprawa.web.api import router as web
+    from sprawa.workspaces.api import router as workspace_admin
 
-    return [auth]
+    return [
+        *[auth, web, ops, form_inbound, users, channels, knowledge, workspace_admin],
+        *[live, webchat, webchat_demo],
+        *[cases, customers],
+    ]
 
 
 def create_app(
@@ -58,6 +75,7 @@ def create_app(
     app.state.runtime = runtime
     for router in _routers():
         app.include_router(router)
+    install_observability(app, runtime.factory)
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:

@@ -43,6 +43,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace, *, embedded_worker: 
         port=settings.port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # Keep our JSON logging (configure_logging); uvicorn's default config would replace it.
+        log_config=None,
         timeout_graceful_shutdown=10,
     )
 
@@ -118,6 +120,12 @@ def main(argv: list[str] | None = None) -> None:
 
 def _extend(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Developer and evaluation commands register here (each sets ``handler``)."""
+    from sprawa.bench import add_bench_command
+
+    add_bench_command(sub)
+    from sprawa.chaos import add_chaos_command
+
+    add_chaos_command(sub)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 0.5
     worker_batch: int = 20
     job_lease_seconds: int = 60
+    # Outbox: tries of one delivery before the message is marked failed; retry backoff bounds.
+    outbox_max_attempts: int = 10
+    job_backoff_base_seconds: float = 1.0
+    job_backoff_cap_seconds: float = 3600.0
     attachment_max_bytes: int = 25 * 1024 * 1024
     cookie_secure: bool = False
     # host:port pairs outbound HTTP may reach although they are private (local fakes, an intranet shop).

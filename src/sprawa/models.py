@@ -1,9 +1,20 @@
 """Every model, imported once so that the metadata (and Alembic) sees the whole schema."""
 
 from sprawa.ai.models import AIDecision
-from sprawa.auth.models import ApiToken, AuthSession, TeamMember, User
+from sprawa.auth.models import ApiToken, AuthSession, LoginAttempt, TeamMember, User
 from sprawa.cases.models import Attachment, Case, CaseActivity, CaseLinkChange, CaseOrder, Message, Note
 from sprawa.channels.models import Channel, Thread
+from sprawa.commerce.demo.models import (
+    DemoCustomer,
+    DemoOrder,
+    DemoOrderItem,
+    DemoPayment,
+    DemoProduct,
+    DemoReturn,
+    DemoShipment,
+    DemoShipmentEvent,
+    DemoVariant,
+)
 from sprawa.commerce.models import Order, OrderItem, Product, Shipment
 from sprawa.customers.models import Customer, CustomerMerge, Identity
 from sprawa.db import Base
@@ -28,10 +39,20 @@ __all__ = [
     "Channel",
     "Customer",
     "CustomerMerge",
+    "DemoCustomer",
+    "DemoOrder",
+    "DemoOrderItem",
+    "DemoPayment",
+    "DemoProduct",
+    "DemoReturn",
+    "DemoShipment",
+    "DemoShipmentEvent",
+    "DemoVariant",
     "Identity",
     "InboundEvent",
     "Job",
     "KnowledgeArticle",
+    "LoginAttempt",
     "Message",
     "Note",
     "Order",

@@ -15,6 +15,7 @@ from sprawa.db import make_engine
 from sprawa.platform.crypto import SecretBox
 from sprawa.platform.events import EventBus, make_bus
 from sprawa.platform.http import SafeHttp
+from sprawa.platform.inbound import mark_inbound_failed
 from sprawa.platform.jobs import Worker
 from sprawa.platform.storage import FileStore
 
@@ -57,9 +58,12 @@ class Runtime:
                 "inbound.process": partial(run_inbound_job, self.ingest),
                 "outbox.deliver": partial(run_delivery_job, self.ingest),
             },
-            dead_handlers={"outbox.deliver": mark_delivery_dead},
+            dead_handlers={"outbox.deliver": mark_delivery_dead, "inbound.process": mark_inbound_failed},
             batch=self.settings.worker_batch,
             lease_seconds=self.settings.job_lease_seconds,
+            max_attempts={"outbox.deliver": self.settings.outbox_max_attempts},
+            backoff_base=self.settings.job_backoff_base_seconds,
+            backoff_cap=self.settings.job_backoff_cap_seconds,
         )
 
     def close(self) -> None:

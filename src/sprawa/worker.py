@@ -1,6 +1,12 @@
-"""The worker loop: heartbeat, claim due jobs, run them; stops cleanly on a signal or an event."""
+"""The worker loop: heartbeat, claim due jobs, run them; stops cleanly on a signal or an event.
+
+Killing a worker (even with SIGKILL) loses nothing: a job it had started is run again by the next
+worker once its lease has passed, and every handler is idempotent. A clean stop (SIGTERM, ``stop``)
+finishes the running job and hands the rest of the claimed batch straight back to the queue.
+"""
 
 import logging
+import os
 import threading
 import time
 
@@ -8,20 +14,22 @@ from sprawa.runtime import Runtime
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
+ERROR_PAUSE_SECONDS = 2.0
 
 
 def run_worker(runtime: Runtime, stop: threading.Event) -> None:
     worker = runtime.worker()
-    log.info("worker started", extra={"worker_id": worker.worker_id})
+    log.info("worker started", extra={"worker_id": worker.worker_id, "pid": os.getpid()})
     last_beat = 0.0
     while not stop.is_set():
         try:
             if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
                 worker.heartbeat()
                 last_beat = time.monotonic()
-            if worker.run_once() == 0:
+            # A full batch means more is probably due: claim again at once instead of sleeping.
+            if worker.run_once(stop) < worker.batch:
                 stop.wait(runtime.settings.worker_poll_seconds)
         except Exception:  # the database went away: keep trying, never die silently
             log.exception("worker loop error")
-            stop.wait(2.0)
+            stop.wait(ERROR_PAUSE_SECONDS)
     log.info("worker stopped", extra={"worker_id": worker.worker_id})

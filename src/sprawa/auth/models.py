@@ -66,3 +66,12 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    """A failed login for one e-mail; kept in the database so every server counts the same attempts."""
+
+    __tablename__ = "login_attempts"
+
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,13 +1,17 @@
 """Authentication chokepoint: from a cookie or bearer token to a Principal (or nothing)."""
 
-from sqlalchemy import select
+from collections import defaultdict
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from sprawa.auth.models import ApiToken, AuthSession, TeamMember, User
-from sprawa.auth.schemas import Principal
+from sprawa.auth.models import ApiToken, AuthSession, Role, TeamMember, User
+from sprawa.auth.schemas import Principal, UserOut
 from sprawa.cases.models import AuthorKind
 from sprawa.db import utcnow
 from sprawa.platform.crypto import token_digest
+from sprawa.platform.errors import NotFound
+from sprawa.workspaces.queries import keyset_page
 
 
 def principal_for_user(session: Session, user: User) -> Principal:
@@ -42,3 +46,67 @@ def token_principal(session: Session, token: str) -> Principal | None:
         name=api_token.name,
         kind=AuthorKind.AGENT,
     )
+
+
+def readable_users(principal: Principal) -> Select[tuple[User]]:
+    """Users the principal may list: those of its own workspace."""
+    return select(User).where(User.workspace_id == principal.workspace_id)
+
+
+def access_user(session: Session, principal: Principal, user_id: str, *, for_update: bool = False) -> User:
+    """A user of the principal's workspace; another workspace's id is simply not found."""
+    stmt = readable_users(principal).where(User.id == user_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    user = session.scalars(stmt).first()
+    if user is None:
+        raise NotFound("user not found")
+    return user
+
+
+def readable_api_tokens(principal: Principal) -> Select[tuple[ApiToken]]:
+    return select(ApiToken).where(ApiToken.workspace_id == principal.workspace_id)
+
+
+def access_api_token(session: Session, principal: Principal, token_id: str) -> ApiToken:
+    token = session.scalars(readable_api_tokens(principal).where(ApiToken.id == token_id)).first()
+    if token is None:
+        raise NotFound("API token not found")
+    return token
+
+
+def user_page(
+    session: Session,
+    principal: Principal,
+    cursor: str | None,
+    limit: int,
+    *,
+    role: Role | None = None,
+    active: bool | None = None,
+) -> tuple[list[User], str | None]:
+    stmt = readable_users(principal)
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if active is not None:
+        stmt = stmt.where(User.active.is_(active))
+    return keyset_page(session, stmt, User, cursor, limit)
+
+
+def users_out(session: Session, users: list[User]) -> list[UserOut]:
+    """Users with their team ids, in one query for the memberships."""
+    teams: dict[str, list[str]] = defaultdict(list)
+    if users:
+        rows = session.execute(
+            select(TeamMember.user_id, TeamMember.team_id)
+            .where(TeamMember.user_id.in_([u.id for u in users]))
+            .order_by(TeamMember.id)
+        )
+        for user_id, team_id in rows:
+            teams[user_id].append(team_id)
+    return [UserOut.model_validate(u).model_copy(update={"team_ids": teams[u.id]}) for u in users]
+
+
+def api_token_page(
+    session: Session, principal: Principal, cursor: str | None, limit: int
+) -> tuple[list[ApiToken], str | None]:
+    return keyset_page(session, readable_api_tokens(principal), ApiToken, cursor, limit)

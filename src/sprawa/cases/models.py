@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sprawa.db import Base, utcnow
@@ -53,7 +53,20 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("workspace_id", "number"),
-        Index("ix_cases_inbox", "workspace_id", "status", "last_message_at"),
+        # The inbox reads one (workspace, status[, priority]) range per status in sort order and merges
+        # them (cases.queries.list_cases), so every sort has an index ending in its key and the id.
+        Index("ix_cases_inbox", "workspace_id", "status", "last_message_at", "id"),
+        Index("ix_cases_waiting", "workspace_id", "status", "last_inbound_at", "id"),
+        Index("ix_cases_priority", "workspace_id", "status", "priority", "last_message_at", "id"),
+        Index("ix_cases_sla", "workspace_id", "status", "resolution_due_at", "id"),
+        Index("ix_cases_assignee_inbox", "workspace_id", "assignee_id", "status", "last_message_at", "id"),
+        # Search walks recent cases when a word is common, the GIN index below when it is rare.
+        Index("ix_cases_recent", "workspace_id", "last_message_at", "id"),
+        Index(
+            "ix_cases_subject_fts",
+            text("to_tsvector('simple'::regconfig, subject)"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -92,6 +105,14 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel_id", "provider_message_id"),
         Index("ix_messages_case_seq", "case_id", "seq"),
+        # Search: newest messages first when a word is common, the GIN index when it is rare (the
+        # planner picks by the word's frequency). SQLite searches with LIKE.
+        Index("ix_messages_recent", "workspace_id", "created_at", "id"),
+        Index(
+            "ix_messages_body_fts",
+            text("to_tsvector('simple'::regconfig, body_text)"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)

@@ -8,15 +8,20 @@ import nh3
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from sprawa.auth.schemas import Principal
 from sprawa.cases.models import Attachment, AuthorKind, Case, DeliveryStatus, Direction, Message
 from sprawa.cases.service import find_case_for_inbound, link_orders, open_case, receive_inbound
 from sprawa.channels.base import ChannelAdapter, InboundMessage, OutboundMessage
 from sprawa.channels.models import Channel, ChannelKind, Thread
+from sprawa.channels.queries import access_channel
+from sprawa.channels.schemas import ChannelIn, ChannelPatch, parse_credentials, parse_settings
 from sprawa.commerce.queries import referenced_order_ids
 from sprawa.customers.models import Customer
 from sprawa.customers.service import resolve_customer
 from sprawa.db import utcnow
+from sprawa.platform.audit import append_audit
 from sprawa.platform.crypto import SecretBox
+from sprawa.platform.errors import Forbidden
 from sprawa.platform.events import Event, emit
 from sprawa.platform.inbound import InboundEvent, InboundStatus
 from sprawa.platform.jobs import Job, PermanentFailure
@@ -212,3 +217,117 @@ def _emit_status(session: Session, message: Message) -> None:
             case_id=message.case_id,
         ),
     )
+
+
+# ------------------------------------------------------------------------------ channel configuration
+# Credentials are sealed with the SecretBox before they reach the database and are never returned;
+# the audit trail records which credential keys changed, never a value.
+
+
+def _check_admin(actor: Principal) -> None:
+    if not actor.is_admin:
+        raise Forbidden("only owners and admins may do this", code="admin_only")
+
+
+def _audit_channel(session: Session, actor: Principal, action: str, channel: Channel, **data: object) -> None:
+    append_audit(
+        session,
+        actor.workspace_id,
+        actor_kind=str(actor.kind),
+        actor_id=actor.user_id,
+        action=action,
+        subject_type="channel",
+        subject_id=channel.id,
+        data={"kind": str(channel.kind), **data},
+    )
+
+
+def _emit_channel(session: Session, kind: str, channel: Channel) -> None:
+    data = {"id": channel.id, "kind": str(channel.kind), "name": channel.name, "active": channel.active}
+    emit(session, Event(kind, channel.workspace_id, data))
+
+
+def do_create_channel(
+    session: Session, actor: Principal, secrets: SecretBox, body: ChannelIn, *, outbound_allow: list[str]
+) -> Channel:
+    """Configure a new channel; its settings are validated for its kind, its credentials sealed."""
+    _check_admin(actor)
+    settings = parse_settings(body.kind, body.settings, outbound_allow)
+    credentials = parse_credentials(body.kind, {k: v for k, v in body.credentials.items() if v is not None})
+    channel = Channel(
+        workspace_id=actor.workspace_id,
+        kind=body.kind,
+        name=body.name,
+        settings=settings,
+        credentials_encrypted=secrets.seal(credentials) if credentials else "",
+        active=True,
+    )
+    session.add(channel)
+    session.flush()
+    _audit_channel(
+        session, actor, "channel.created", channel, name=channel.name, credential_keys=sorted(credentials)
+    )
+    _emit_channel(session, "channel.created", channel)
+    return channel
+
+
+def do_update_channel(
+    session: Session,
+    actor: Principal,
+    secrets: SecretBox,
+    channel_id: str,
+    patch: ChannelPatch,
+    *,
+    outbound_allow: list[str],
+) -> Channel:
+    """Rename, replace the settings, or set/remove single credentials of a channel."""
+    _check_admin(actor)
+    channel = access_channel(session, actor, channel_id, for_update=True)
+    sent = patch.changes()
+    changes: dict[str, object] = {}
+    if "name" in sent and sent["name"] != channel.name:
+        changes["name"] = {"from": channel.name, "to": sent["name"]}
+        channel.name = sent["name"]
+    if "settings" in sent:
+        settings = parse_settings(channel.kind, sent["settings"], outbound_allow)
+        if settings != channel.settings:
+            changes["settings"] = sorted(
+                k
+                for k in settings.keys() | (channel.settings or {}).keys()
+                if settings.get(k) != (channel.settings or {}).get(k)
+            )
+            channel.settings = settings
+    if sent.get("credentials"):
+        try:
+            current = secrets.open(channel.credentials_encrypted)
+        except ValueError:
+            # Sealed under an old secret key: whatever is entered now replaces what cannot be read.
+            current = {}
+        updated = {**current, **{k: v for k, v in sent["credentials"].items() if v is not None}}
+        for key, value in sent["credentials"].items():
+            if value is None:
+                updated.pop(key, None)
+        updated = parse_credentials(channel.kind, updated)
+        set_keys = sorted(k for k, v in sent["credentials"].items() if v is not None and current.get(k) != v)
+        removed = sorted(k for k, v in sent["credentials"].items() if v is None and k in current)
+        if set_keys or removed:
+            changes["credentials_set"] = set_keys
+            changes["credentials_removed"] = removed
+            channel.credentials_encrypted = secrets.seal(updated) if updated else ""
+    if changes:
+        session.flush()
+        _audit_channel(session, actor, "channel.updated", channel, changes=changes)
+        _emit_channel(session, "channel.updated", channel)
+    return channel
+
+
+def do_set_channel_active(session: Session, actor: Principal, channel_id: str, active: bool) -> Channel:
+    """Switch a channel off (nothing is received or sent on it) or on again; history stays."""
+    _check_admin(actor)
+    channel = access_channel(session, actor, channel_id, for_update=True)
+    if channel.active != active:
+        channel.active = active
+        session.flush()
+        _audit_channel(session, actor, "channel.activated" if active else "channel.deactivated", channel)
+        _emit_channel(session, "channel.updated", channel)
+    return channel

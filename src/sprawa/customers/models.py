@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sprawa.db import Base, utcnow
@@ -25,6 +25,15 @@ class Customer(Base):
     """One person across channels."""
 
     __tablename__ = "customers"
+    __table_args__ = (
+        # The customer list (newest seen first) and name search on PostgreSQL (customers.queries).
+        Index("ix_customers_list", "workspace_id", "last_seen_at", "id"),
+        Index(
+            "ix_customers_name_fts",
+            text("to_tsvector('simple'::regconfig, name)"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
+    )
 
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     name: Mapped[str | None] = mapped_column(String(200))
@@ -42,7 +51,13 @@ class Identity(Base):
     """A (kind, value) handle of a customer, unique in its workspace."""
 
     __tablename__ = "identities"
-    __table_args__ = (UniqueConstraint("workspace_id", "kind", "value"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "kind", "value"),
+        # Exact and prefix search by value whatever the kind; pattern ops make LIKE 'x%' use it on PostgreSQL.
+        Index(
+            "ix_identities_value", "workspace_id", "value", postgresql_ops={"value": "varchar_pattern_ops"}
+        ),
+    )
 
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)

@@ -1,16 +1,20 @@
 """Writes on customers: resolving an inbound sender to one customer across channels."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import phonenumbers
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sprawa.auth.schemas import Principal
 from sprawa.channels.base import IdentityClaim
 from sprawa.customers.models import Customer, CustomerMerge, Identity, IdentityKind
 from sprawa.db import utcnow
-from sprawa.platform.errors import InvalidInput
+from sprawa.platform.audit import append_audit
+from sprawa.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
+from sprawa.platform.events import Event, emit
 
 
 def normalise_identity(kind: IdentityKind, value: str) -> str:
@@ -56,8 +60,8 @@ def resolve_customer(
 ) -> Customer:
     """The one customer behind these identities, creating or linking identities as needed.
 
-    Verified identities that point at two different customers merge them (recorded, undoable);
-    unverified ones are only attached to a new or already-matched customer, never used to merge.
+    Verified identities that point at two different customers merge them (recorded, undoable).
+    Unverified ones are attached to the customer only when no one else holds them yet.
     """
     if not claims:
         raise InvalidInput("an inbound message needs at least one sender identity", code="missing_identity")
@@ -84,16 +88,20 @@ def _resolve(
         )
         if any(i.kind == c.kind and i.value == c.value for c in claims)
     }
+    # A typed (unverified) identity only finds its owner when nothing verified came with the message:
+    # a chat visitor typing someone else's e-mail must never land in that person's customer record.
+    has_verified = any(c.verified for c in claims)
     owners: list[Customer] = []
     for claim in claims:
         identity = found.get((claim.kind, claim.value))
-        if identity is not None and (claim.verified or identity.verified or not owners):
+        if identity is not None and (claim.verified or not has_verified):
             owner = live_customer(session, identity.customer_id)
             if owner not in owners:
                 owners.append(owner)
     if owners:
         customer = owners[0]
-        for other in owners[1:]:
+        # Only a verified link proves two records are one person; typed ones never merge.
+        for other in owners[1:] if has_verified else ():
             merge_customers(session, other, customer, reason="same verified identity")
     else:
         customer = Customer(workspace_id=workspace_id, name=name, language=language)
@@ -149,14 +157,161 @@ def merge_customers(
 
 def _move_records(session: Session, source_id: str, target_id: str) -> dict[str, list[str]]:
     """Re-point everything owned by ``source`` at ``target``; returns the moved ids per table."""
-    from sprawa.cases.models import Case, Message
-    from sprawa.channels.models import Thread
-    from sprawa.commerce.models import Order
-
     moved: dict[str, list[str]] = {}
-    for model in (Identity, Thread, Case, Message, Order):
+    for model in _merge_models():
         ids = list(session.scalars(select(model.id).where(model.customer_id == source_id)))
         if ids:
             session.execute(update(model).where(model.id.in_(ids)).values(customer_id=target_id))
         moved[model.__tablename__] = ids
     return moved
+
+
+def _merge_models() -> tuple[Any, ...]:
+    """The models whose rows belong to a customer and move with a merge (and back with its undo)."""
+    from sprawa.cases.models import Case, Message
+    from sprawa.channels.models import Thread
+    from sprawa.commerce.models import Order
+
+    return (Identity, Thread, Case, Message, Order)
+
+
+# --- Agent writes on customers (REST API) ----------------------------------------------------------------
+# Customer records are personal data: every change and merge appends an audit entry (field names and
+# ids only, so that erasing a customer never has to rewrite the audit chain).
+
+EDITABLE_FLAGS = ("vip", "watch")
+
+
+def check_customer_writer(actor: Principal, customer: Customer) -> None:
+    if not actor.can_write:
+        raise Forbidden("your role can only read", code="read_only_role")
+    if customer.workspace_id != actor.workspace_id:
+        raise NotFound("no such customer")
+
+
+def do_update_customer(
+    session: Session, actor: Principal, customer: Customer, changes: Mapping[str, Any]
+) -> Customer:
+    """Change name, language or the vip/watch flags; ``changes`` holds only the fields sent."""
+    check_customer_writer(actor, customer)
+    unknown = set(changes) - {"name", "language", "flags"}
+    if unknown:
+        raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}")
+    changed: list[str] = []
+    for field in ("name", "language"):
+        if field in changes and getattr(customer, field) != changes[field]:
+            setattr(customer, field, changes[field])
+            changed.append(field)
+    flags = list(customer.flags or [])
+    for flag, wanted in (changes.get("flags") or {}).items():
+        if flag not in EDITABLE_FLAGS:
+            raise InvalidInput(f"unknown flag {flag!r}", code="invalid_flag")
+        if wanted is True and flag not in flags:
+            flags.append(flag)
+            changed.append(f"flags.{flag}")
+        elif wanted is False and flag in flags:
+            flags.remove(flag)
+            changed.append(f"flags.{flag}")
+    if not changed:
+        return customer
+    customer.flags = flags
+    session.flush()
+    append_audit(
+        session,
+        customer.workspace_id,
+        actor_kind=actor.kind,
+        actor_id=actor.user_id,
+        action="customer.update",
+        subject_type="customer",
+        subject_id=customer.id,
+        data={"fields": changed},
+    )
+    _emit_customer(session, customer)
+    return customer
+
+
+def do_merge_customers(
+    session: Session, actor: Principal, source: Customer, target: Customer
+) -> CustomerMerge:
+    """An agent's manual merge of two records of one person (recorded, undoable)."""
+    check_customer_writer(actor, source)
+    check_customer_writer(actor, target)
+    if source.id == target.id:
+        raise InvalidInput("a customer cannot be merged into itself", code="same_customer")
+    if source.merged_into_id:
+        raise Conflict("this customer is already merged into another one", code="already_merged")
+    if target.merged_into_id:
+        raise Conflict("the target customer was merged into another one; pick that one", code="target_merged")
+    merge = merge_customers(session, source, target, reason="manual", by_user_id=actor.user_id)
+    append_audit(
+        session,
+        target.workspace_id,
+        actor_kind=actor.kind,
+        actor_id=actor.user_id,
+        action="customer.merge",
+        subject_type="customer",
+        subject_id=target.id,
+        data={
+            "merge_id": merge.id,
+            "source_id": source.id,
+            "moved": {k: len(v) for k, v in merge.moved.items()},
+        },
+    )
+    _emit_customer(session, source)
+    _emit_customer(session, target)
+    return merge
+
+
+def do_unmerge_customers(session: Session, actor: Principal, merge: CustomerMerge) -> CustomerMerge:
+    """Give back to the source customer exactly the rows the merge moved; the newest merge goes first."""
+    source = session.get(Customer, merge.source_id, with_for_update=True)
+    target = session.get(Customer, merge.target_id, with_for_update=True)
+    assert source is not None and target is not None
+    check_customer_writer(actor, source)
+    if merge.undone_at is not None:
+        raise Conflict("this merge was already undone", code="already_undone")
+    people = [source.id, target.id]
+    newer = session.scalar(
+        select(func.count())
+        .select_from(CustomerMerge)
+        .where(
+            CustomerMerge.id != merge.id,
+            CustomerMerge.undone_at.is_(None),
+            CustomerMerge.created_at >= merge.created_at,
+            or_(CustomerMerge.source_id.in_(people), CustomerMerge.target_id.in_(people)),
+        )
+    )
+    if newer:
+        raise Conflict("a later merge of these customers must be undone first", code="undo_newer_first")
+    models = {model.__tablename__: model for model in _merge_models()}
+    for table, ids in merge.moved.items():
+        if ids:
+            model = models[table]
+            session.execute(update(model).where(model.id.in_(ids)).values(customer_id=source.id))
+    source.merged_into_id = None
+    merge.undone_at = utcnow()
+    session.flush()
+    append_audit(
+        session,
+        source.workspace_id,
+        actor_kind=actor.kind,
+        actor_id=actor.user_id,
+        action="customer.unmerge",
+        subject_type="customer",
+        subject_id=source.id,
+        data={"merge_id": merge.id, "target_id": target.id},
+    )
+    _emit_customer(session, source)
+    _emit_customer(session, target)
+    return merge
+
+
+def _emit_customer(session: Session, customer: Customer) -> None:
+    emit(
+        session,
+        Event(
+            "customer.updated",
+            customer.workspace_id,
+            {"customer": {"id": customer.id, "merged_into_id": customer.merged_into_id}},
+        ),
+    )

@@ -4,6 +4,7 @@ from alembic import context
 
 import sprawa.models  # noqa: F401  (registers every table)
 from sprawa.db import Base, make_engine
+from sprawa.platform.migrations import dialect_index_directives, engine_metadata
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
@@ -24,7 +25,8 @@ def run() -> None:
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=engine_metadata(Base.metadata, connection.dialect.name),
+        process_revision_directives=dialect_index_directives(Base.metadata),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -1,4 +1,9 @@
-"""The inbound log: every raw provider event is stored (deduplicated by its provider key) before we answer."""
+"""The inbound log: every raw provider event is stored (deduplicated by its provider key) before we answer.
+
+Processing happens in the ``inbound.process`` job. An event that cannot be processed (a payload the
+adapter cannot read, a bug) is retried like any job and, once the job is given up, quarantined:
+status ``failed`` with the error, raw payload kept, so an operator can see it and replay it.
+"""
 
 from datetime import datetime
 from enum import StrEnum
@@ -11,7 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sprawa.db import Base, utcnow
 from sprawa.platform.ids import new_id
-from sprawa.platform.jobs import enqueue
+from sprawa.platform.jobs import ERROR_MAX_CHARS, Job, enqueue
 
 
 class InboundStatus(StrEnum):
@@ -63,8 +68,10 @@ def record_inbound(
             received_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["channel_id", "provider_key"])
+        # RETURNING, not rowcount: SQLAlchemy reports -1 rows for this insert on psycopg.
+        .returning(InboundEvent.id)
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if result.scalar() is None:
         existing = session.scalar(
             select(InboundEvent.id).where(
                 InboundEvent.channel_id == channel_id, InboundEvent.provider_key == provider_key
@@ -80,3 +87,30 @@ def record_inbound(
         key=f"inbound:{event_id}",
     )
     return event_id, True
+
+
+def mark_inbound_failed(session: Session, job: Job) -> None:
+    """Dead handler of ``inbound.process``: quarantine the event with the job's last error."""
+    event = session.get(InboundEvent, job.payload.get("event_id"), with_for_update=True)
+    if event is not None and event.status == InboundStatus.RECEIVED:
+        event.status = InboundStatus.FAILED
+        event.error = (job.last_error or "processing failed")[:ERROR_MAX_CHARS]
+        event.processed_at = utcnow()
+
+
+def requeue_inbound(session: Session, event_id: str) -> bool:
+    """Replay a quarantined event (after the cause was fixed); False when it is not quarantined."""
+    event = session.get(InboundEvent, event_id, with_for_update=True)
+    if event is None or event.status != InboundStatus.FAILED:
+        return False
+    event.status = InboundStatus.RECEIVED
+    event.error = None
+    event.processed_at = None
+    enqueue(
+        session,
+        "inbound.process",
+        {"event_id": event.id},
+        workspace_id=event.workspace_id,
+        key=f"inbound:{event.id}:replay:{new_id()}",
+    )
+    return True

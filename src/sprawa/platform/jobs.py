@@ -3,19 +3,31 @@
 Workers claim due rows with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite the single
 writer lock makes the claim atomic). A worker killed mid-job loses only its lease: the row becomes due
 again when the lease runs out, and handlers are idempotent.
+
+Operational limits:
+- ``lease_seconds`` must exceed the longest single job (e.g. the outbound HTTP timeout); the lease is
+  renewed when each job of a claimed batch starts, so a batch may take longer than one lease.
+- ``attempts`` counts started runs, not claims: a worker killed before it reached a claimed job does
+  not use up that job's attempts. A job whose every allowed attempt started and never reported back
+  (it keeps killing its worker) is given up when it is claimed again.
+- A job that is given up (``dead``) keeps its ``last_error``; its kind's dead handler runs in the same
+  transaction (a message is marked failed, an inbound event is quarantined).
 """
 
+import email.utils
 import logging
 import os
 import random
+import re
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, func, select, update
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
@@ -24,6 +36,10 @@ from sprawa.db import Base, utcnow
 from sprawa.platform.ids import new_id
 
 log = logging.getLogger(__name__)
+
+# A provider asking for more than a day is treated as asking for a day: the row stays visible meanwhile.
+MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
+ERROR_MAX_CHARS = 2000
 
 
 class JobStatus(StrEnum):
@@ -104,35 +120,86 @@ def enqueue(
     session.execute(insert(Job).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"]))
 
 
-def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
-    """Exponential backoff with full jitter, capped at one hour, never sooner than Retry-After."""
-    delay = random.uniform(0, min(3600.0, 2.0 ** min(attempt, 12)))
-    return max(delay, retry_after or 0.0)
+def backoff_seconds(
+    attempt: int, retry_after: float | None = None, *, base: float = 1.0, cap: float = 3600.0
+) -> float:
+    """Exponential backoff with full jitter: uniform(0, min(cap, base·2^attempt)).
+
+    Never sooner than the provider's Retry-After (itself capped at a day). Full jitter spreads the
+    retries of many rows that failed together (a provider outage) instead of sending them in waves.
+    """
+    ceiling = min(cap, base * 2.0 ** min(max(attempt, 0), 40))
+    delay = random.uniform(0, ceiling)
+    if retry_after is not None and retry_after > 0:
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER_SECONDS))
+    return delay
+
+
+_SECONDS = re.compile(r"^\d+(\.\d+)?$")
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from an HTTP ``Retry-After`` header: delay-seconds or an HTTP-date.
+
+    Returns None when absent or unreadable (the normal backoff applies), 0 for a date in the past.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if _SECONDS.match(value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000" dates: RFC 9110 dates are always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or utcnow())).total_seconds())
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Pending and due, or running under a lease that has run out (its worker died or stalled)."""
+    return ((Job.status == JobStatus.PENDING) & (Job.run_at <= now)) | (
+        (Job.status == JobStatus.RUNNING) & (Job.locked_until < now)
+    )
 
 
 def claim(session: Session, worker_id: str, limit: int, lease_seconds: int) -> list[Job]:
-    """Claim up to ``limit`` due jobs for this worker; the caller commits."""
+    """Claim up to ``limit`` due jobs for this worker; the caller commits.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets concurrent workers pass over each other's rows.
+    The UPDATE repeats the due condition so that a row is never claimed twice even without it.
+    """
     now = utcnow()
-    due = (Job.status == JobStatus.PENDING) & (Job.run_at <= now) | (Job.status == JobStatus.RUNNING) & (
-        Job.locked_until < now
-    )
-    query = select(Job.id).where(due).order_by(Job.run_at).limit(limit)
+    query = select(Job.id).where(_due(now)).order_by(Job.run_at).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(session.scalars(query))
     if not ids:
         return []
-    session.execute(
-        update(Job)
-        .where(Job.id.in_(ids))
-        .values(
-            status=JobStatus.RUNNING,
-            locked_by=worker_id,
-            locked_until=now + timedelta(seconds=lease_seconds),
-            attempts=Job.attempts + 1,
+    claimed = list(
+        session.scalars(
+            update(Job)
+            .where(Job.id.in_(ids), _due(now))
+            .values(
+                status=JobStatus.RUNNING,
+                locked_by=worker_id,
+                locked_until=now + timedelta(seconds=lease_seconds),
+            )
+            .returning(Job.id)
+            .execution_options(synchronize_session=False)
         )
     )
-    return list(session.scalars(select(Job).where(Job.id.in_(ids)).execution_options(populate_existing=True)))
+    if not claimed:
+        return []
+    return list(
+        session.scalars(
+            select(Job)
+            .where(Job.id.in_(claimed))
+            .order_by(Job.run_at, Job.id)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def queue_depth(session: Session) -> dict[str, int]:
@@ -144,6 +211,8 @@ Handler = Callable[[sessionmaker[Session], Job], None]
 """A job handler opens its own short transactions (no transaction is held across network calls)
 and must be idempotent: a job whose worker died is run again once its lease has passed."""
 
+DeadHandler = Callable[[Session, Job], None]
+
 
 @dataclass
 class Worker:
@@ -152,9 +221,13 @@ class Worker:
     factory: sessionmaker[Session]
     handlers: dict[str, Handler]
     # Called in the transaction that gives up on a job (e.g. mark the message as failed).
-    dead_handlers: dict[str, Callable[[Session, Job], None]] = field(default_factory=dict)
+    dead_handlers: dict[str, DeadHandler] = field(default_factory=dict)
     batch: int = 20
     lease_seconds: int = 60
+    # Per-kind limit that overrides the row's own ``max_attempts`` (operator setting).
+    max_attempts: dict[str, int] = field(default_factory=dict)
+    backoff_base: float = 1.0
+    backoff_cap: float = 3600.0
 
     def __post_init__(self) -> None:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
@@ -167,50 +240,113 @@ class Worker:
             else:
                 beat.seen_at = utcnow()
 
-    def run_once(self) -> int:
-        """Claim one batch and run it; returns how many jobs were claimed."""
+    def run_once(self, stop: threading.Event | None = None) -> int:
+        """Claim one batch and run it; returns how many jobs were claimed.
+
+        When ``stop`` is set between two jobs, the jobs not yet started go back to the queue at once
+        (another worker need not wait for the lease to run out).
+        """
         with self.factory.begin() as session:
             jobs = claim(session, self.worker_id, self.batch, self.lease_seconds)
             session.expunge_all()
-        for job in jobs:
+        for index, job in enumerate(jobs):
+            if stop is not None and stop.is_set():
+                self.release(jobs[index:])
+                break
             self.run(job)
         return len(jobs)
 
+    def release(self, jobs: Sequence[Job]) -> None:
+        """Give claimed, not yet started jobs back (their attempts were not counted)."""
+        if not jobs:
+            return
+        with self.factory.begin() as session:
+            session.execute(
+                update(Job)
+                .where(
+                    Job.id.in_([j.id for j in jobs]),
+                    Job.locked_by == self.worker_id,
+                    Job.status == JobStatus.RUNNING,
+                )
+                .values(status=JobStatus.PENDING, locked_by=None, locked_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
     def run(self, job: Job) -> None:
+        if not self._start(job):
+            return
         handler = self.handlers.get(job.kind)
         try:
             if handler is None:
                 raise PermanentFailure(f"no handler for job kind {job.kind!r}")
             handler(self.factory, job)
         except PermanentFailure as exc:
-            self._finish(job, error=str(exc), dead=True)
+            log.warning("job failed permanently", extra={"job_id": job.id, "kind": job.kind})
+            self._finish(job, error=str(exc) or type(exc).__name__, dead=True)
         except RetryLater as exc:
-            self._finish(job, error=str(exc), retry_after=exc.retry_after)
+            log.info("job will be retried", extra={"job_id": job.id, "kind": job.kind})
+            self._finish(job, error=str(exc) or type(exc).__name__, retry_after=exc.retry_after)
         except Exception as exc:  # a bug or an outage: retry with backoff, keep the error for operators
             log.exception("job failed", extra={"job_id": job.id, "kind": job.kind})
             self._finish(job, error=f"{type(exc).__name__}: {exc}")
         else:
             self._finish(job)
 
+    def limit(self, job: Job) -> int:
+        return self.max_attempts.get(job.kind, job.max_attempts)
+
+    def _start(self, job: Job) -> bool:
+        """Count the attempt and renew the lease; False when the job is no longer ours to run."""
+        with self.factory.begin() as session:
+            current = session.get(Job, job.id, with_for_update=True, populate_existing=True)
+            if current is None or current.locked_by != self.worker_id or current.status != JobStatus.RUNNING:
+                return False  # the lease ran out before we got here and another worker took the job
+            if current.attempts >= self.limit(current):
+                # Every allowed attempt started and none reported back: the job keeps killing workers.
+                previous = f" Last error: {current.last_error}" if current.last_error else ""
+                self._bury(
+                    session,
+                    current,
+                    f"gave up after {current.attempts} attempts that never finished "
+                    f"(the worker died each time).{previous}",
+                )
+                return False
+            current.attempts += 1
+            current.locked_until = utcnow() + timedelta(seconds=self.lease_seconds)
+            job.attempts = current.attempts
+            return True
+
     def _finish(
         self, job: Job, *, error: str | None = None, dead: bool = False, retry_after: float | None = None
     ) -> None:
         with self.factory.begin() as session:
-            current = session.get(Job, job.id, with_for_update=True)
+            current = session.get(Job, job.id, with_for_update=True, populate_existing=True)
             # The lease may have passed to another worker meanwhile: only the holder records the outcome.
             if current is None or current.locked_by != self.worker_id or current.status != JobStatus.RUNNING:
+                log.warning("late finisher: the job's lease was taken over", extra={"job_id": job.id})
                 return
             current.locked_until = None
-            current.last_error = error[:2000] if error else None
             if error is None:
                 current.status = JobStatus.DONE
                 current.finished_at = utcnow()
-            elif dead or current.attempts >= current.max_attempts:
-                current.status = JobStatus.DEAD
-                current.finished_at = utcnow()
-                on_dead = self.dead_handlers.get(current.kind)
-                if on_dead:
-                    on_dead(session, current)
+                current.last_error = None
+            elif dead or current.attempts >= self.limit(current):
+                self._bury(session, current, error)
             else:
+                current.last_error = error[:ERROR_MAX_CHARS]
                 current.status = JobStatus.PENDING
-                current.run_at = utcnow() + timedelta(seconds=backoff_seconds(current.attempts, retry_after))
+                delay = backoff_seconds(
+                    current.attempts, retry_after, base=self.backoff_base, cap=self.backoff_cap
+                )
+                current.run_at = utcnow() + timedelta(seconds=delay)
+
+    def _bury(self, session: Session, job: Job, error: str) -> None:
+        """Give up on a job: dead with its error, and its kind's dead handler in the same transaction."""
+        job.status = JobStatus.DEAD
+        job.last_error = error[:ERROR_MAX_CHARS]
+        job.locked_until = None
+        job.finished_at = utcnow()
+        log.error("job is dead", extra={"job_id": job.id, "kind": job.kind, "attempts": job.attempts})
+        on_dead = self.dead_handlers.get(job.kind)
+        if on_dead:
+            on_dead(session, job)

@@ -1,11 +1,57 @@
-"""The web chat channel: our own widget, so the transport is our WebSocket and HTTP API."""
+"""The web chat channel: our own widget, so the transport is our WebSocket and HTTP API.
+
+A visitor session is a signed token carrying the channel's public key and a random visitor id; the
+visitor id is a verified identity of the customer (we issued it). What the visitor types as e-mail or
+phone stays an unverified claim: it is attached to the visitor's own new customer only when nobody in
+the workspace has it yet, and never ties the visitor to an existing customer.
+
+Sending stores the raw event in the inbound log first (key: visitor id + client message id, so a
+retried send is a harmless duplicate), normalises it in the same transaction and acknowledges with the
+message's sequence number in its case. Receiving is a re-read of the visitor's own thread after the last
+sequence number the widget has seen, triggered by live events (see ``cases.events.may_receive``).
+"""
 
 import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from sprawa.cases.events import VisitorView, typing_event
+from sprawa.cases.models import Case, Message
 from sprawa.channels.base import Capabilities, IdentityClaim, InboundMessage, OutboundMessage, SendResult
-from sprawa.channels.models import Channel, ChannelKind
+from sprawa.channels.models import Channel, ChannelKind, Thread
+from sprawa.channels.service import IngestContext, process_inbound_event
+from sprawa.channels.webchat.queries import (
+    message_by_provider_id,
+    taken_identities,
+    thread_case,
+    thread_messages,
+    visitor_customer_id,
+    visitor_thread,
+    webchat_channel,
+)
+from sprawa.channels.webchat.schemas import (
+    AckOut,
+    HistoryOut,
+    SessionIn,
+    SessionOut,
+    VisitorCase,
+    VisitorMessage,
+)
 from sprawa.customers.models import IdentityKind
+from sprawa.customers.service import normalise_identity, resolve_customer
+from sprawa.platform.crypto import sign, unsign
+from sprawa.platform.errors import Conflict, RateLimited, Unauthorized
+from sprawa.platform.events import Event
+from sprawa.platform.ids import new_id
+from sprawa.platform.inbound import record_inbound
+
+TOKEN_PURPOSE = "visitor"  # noqa: S105 (the signing purpose, not a secret)
+PAGE = 100
 
 
 class WebchatAdapter:
@@ -16,15 +62,14 @@ class WebchatAdapter:
 
     def parse_inbound(self, channel: Channel, payload: str, headers: dict[str, Any]) -> list[InboundMessage]:
         data = json.loads(payload)
-        claims = [IdentityClaim(IdentityKind.VISITOR, data["visitor_id"], verified=True)]
-        if data.get("email"):
-            claims.append(IdentityClaim(IdentityKind.EMAIL, data["email"]))
-        if data.get("phone"):
-            claims.append(IdentityClaim(IdentityKind.PHONE, data["phone"]))
+        visitor_id = data["visitor_id"]
+        # Only the visitor id we issued identifies the sender; typed contacts were handled at session start.
+        claims = [IdentityClaim(IdentityKind.VISITOR, visitor_id, verified=True)]
         return [
             InboundMessage(
-                provider_message_id=data["client_message_id"],
-                thread_external_id=data["visitor_id"],
+                # Client ids are only unique per visitor; the channel-wide message key includes the visitor.
+                provider_message_id=provider_key(visitor_id, data["client_message_id"]),
+                thread_external_id=visitor_id,
                 identities=claims,
                 text=data["text"],
                 name=data.get("name"),
@@ -35,3 +80,211 @@ class WebchatAdapter:
     def send(self, channel: Channel, credentials: dict[str, Any], message: OutboundMessage) -> SendResult:
         # The widget received the message live when it was committed and resumes by seq after a drop.
         return SendResult(provider_message_id=message.message_id)
+
+
+def provider_key(visitor_id: str, client_message_id: str) -> str:
+    return f"{visitor_id}:{client_message_id}"
+
+
+# Visitor sessions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """An authenticated widget session: which chat and which visitor (from a signed token)."""
+
+    public_key: str
+    visitor_id: str
+
+
+def issue_visitor_token(secret_key: str, public_key: str, visitor_id: str) -> str:
+    return sign(secret_key, TOKEN_PURPOSE, f"{public_key}.{visitor_id}")
+
+
+def check_visitor_token(secret_key: str, token: str) -> Visitor:
+    """The visitor a token was issued to; a forged or altered token is refused (constant-time check)."""
+    value = unsign(secret_key, TOKEN_PURPOSE, token) if 0 < len(token) <= 200 else None
+    public_key, _, visitor_id = (value or "").partition(".")
+    if not public_key or not visitor_id:
+        raise Unauthorized("invalid visitor token; start a new chat session", code="bad_visitor_token")
+    return Visitor(public_key=public_key, visitor_id=visitor_id)
+
+
+def do_start_session(db: Session, secret_key: str, public_key: str, data: SessionIn) -> SessionOut:
+    """Open a chat session: a new visitor id, its customer, and the token that proves it."""
+    channel = webchat_channel(db, public_key)
+    typed = [
+        IdentityClaim(kind, normalise_identity(kind, value))
+        for kind, value in ((IdentityKind.EMAIL, data.email), (IdentityKind.PHONE, data.phone))
+        if value
+    ]
+    # A typed contact somebody already has is dropped: it must not even become this customer's
+    # e-mail/phone field (orders are matched by it). ``resolve_customer`` never lets an unverified
+    # claim join the visitor to an existing customer; this also keeps the claim off the new record.
+    taken = taken_identities(db, channel.workspace_id, [(c.kind, c.value) for c in typed])
+    fresh = [c for c in typed if (str(c.kind), c.value) not in taken]
+    visitor_id = new_id()
+    visitor = IdentityClaim(IdentityKind.VISITOR, visitor_id, verified=True)
+    resolve_customer(db, channel.workspace_id, [visitor, *fresh], name=data.name, language=data.language)
+    return SessionOut(
+        visitor_token=issue_visitor_token(secret_key, channel.public_key, visitor_id),
+        visitor_id=visitor_id,
+        channel_name=channel.name,
+        language=data.language,
+    )
+
+
+def do_send_visitor_message(
+    db: Session, ingest: IngestContext, visitor: Visitor, client_message_id: str, text: str
+) -> AckOut:
+    """Store a visitor's message durably (inbound log first), normalise it, return the acknowledgement.
+
+    A repeated ``client_message_id`` stores nothing new and acknowledges the original message again.
+    """
+    channel = webchat_channel(db, visitor.public_key)
+    key = provider_key(visitor.visitor_id, client_message_id)
+    payload = {"visitor_id": visitor.visitor_id, "client_message_id": client_message_id, "text": text}
+    event_id, fresh = record_inbound(
+        db,
+        workspace_id=channel.workspace_id,
+        channel_id=channel.id,
+        provider_key=key,
+        payload=json.dumps(payload, ensure_ascii=False),
+    )
+    # The queued inbound job finds the event processed; a duplicate whose first attempt is still
+    # unprocessed (a crash between store and normalise) is normalised now.
+    process_inbound_event(db, ingest, event_id)
+    message = message_by_provider_id(db, channel.id, key)
+    if message is None:
+        raise Conflict("the message could not be stored", code="message_not_stored")
+    return AckOut(
+        client_message_id=client_message_id,
+        message_id=message.id,
+        case_id=message.case_id,
+        seq=message.seq,
+        duplicate=not fresh,
+    )
+
+
+# What the widget sees --------------------------------------------------------------------------
+
+
+def open_visitor_view(db: Session, visitor: Visitor, case_id: str | None, after_seq: int) -> VisitorView:
+    """A socket's starting point: the client's last known case and seq (checked on the first catch-up)."""
+    channel = webchat_channel(db, visitor.public_key)
+    thread = visitor_thread(db, channel.id, visitor.visitor_id)
+    return VisitorView(
+        workspace_id=channel.workspace_id,
+        channel_id=channel.id,
+        visitor_id=visitor.visitor_id,
+        customer_id=visitor_customer_id(db, channel.workspace_id, visitor.visitor_id),
+        thread_id=thread.id if thread else None,
+        case_id=case_id,
+        last_seq=max(after_seq, 0) if case_id else 0,
+    )
+
+
+def catch_up(db: Session, view: VisitorView, *, max_messages: int | None = None) -> list[dict[str, Any]]:
+    """Frames the widget has not seen: a ``case`` frame when its conversation is in another case than
+    it knows (then that case from seq 0), and the messages of its thread after ``view.last_seq``."""
+    thread = (
+        db.get(Thread, view.thread_id)
+        if view.thread_id
+        else visitor_thread(db, view.channel_id, view.visitor_id)
+    )
+    if thread is None or thread.channel_id != view.channel_id or thread.external_id != view.visitor_id:
+        return []
+    view.thread_id = thread.id
+    case = thread_case(db, thread)
+    if case is None:
+        return []
+    frames: list[dict[str, Any]] = []
+    if case.id != view.case_id:
+        view.case_id = case.id
+        view.last_seq = 0
+        view.shown_message_ids.clear()
+        frames.append({"type": "case", "case": case_out(case).model_dump(mode="json")})
+    sent = 0
+    while max_messages is None or sent < max_messages:
+        limit = PAGE if max_messages is None else min(PAGE, max_messages - sent)
+        batch = thread_messages(db, thread, case.id, view.last_seq, limit)
+        for message in batch:
+            out = message_out(message, view.visitor_id).model_dump(mode="json")
+            frames.append({"type": "message", "case_id": case.id, "message": out})
+            view.last_seq = message.seq
+            view.shown_message_ids.add(message.id)
+        sent += len(batch)
+        if len(batch) < limit:
+            break
+    return frames
+
+
+def history(db: Session, visitor: Visitor, case_id: str | None, after_seq: int, limit: int) -> HistoryOut:
+    """The same catch-up over HTTP, one page at a time."""
+    view = open_visitor_view(db, visitor, case_id, after_seq)
+    frames = catch_up(db, view, max_messages=limit + 1)
+    messages = [VisitorMessage.model_validate(f["message"]) for f in frames if f["type"] == "message"]
+    has_more = len(messages) > limit
+    messages = messages[:limit]
+    case = db.get(Case, view.case_id) if view.case_id else None
+    moved = any(f["type"] == "case" for f in frames)
+    # Where the next page starts: after the last message sent, else where the client stood.
+    last_seq = 0 if moved or case is None else max(after_seq, 0)
+    if messages:
+        last_seq = messages[-1].seq
+    return HistoryOut(
+        case=case_out(case) if case else None, messages=messages, last_seq=last_seq, has_more=has_more
+    )
+
+
+def case_out(case: Case) -> VisitorCase:
+    return VisitorCase(id=case.id, number=case.number, status=case.status)
+
+
+def message_out(message: Message, visitor_id: str) -> VisitorMessage:
+    client_id = None
+    prefix = f"{visitor_id}:"
+    if message.provider_message_id and message.provider_message_id.startswith(prefix):
+        client_id = message.provider_message_id.removeprefix(prefix)
+    return VisitorMessage(
+        id=message.id,
+        seq=message.seq,
+        direction=message.direction,
+        author=message.author_kind,
+        text=message.body_text,
+        created_at=message.created_at,
+        status=message.delivery_status,
+        client_message_id=client_id,
+    )
+
+
+def visitor_typing(view: VisitorView) -> Event | None:
+    """The visitor's typing indicator for the agents of its case (none before the first message)."""
+    if view.case_id is None:
+        return None
+    return typing_event(view.workspace_id, view.case_id, who="customer")
+
+
+# A soft guard against floods ----------------------------------------------------------------------
+
+
+class RateLimiter:
+    """Sliding-window counter per key, in this process only: a guard against floods, not a quota."""
+
+    def __init__(self, limit: int, per_seconds: float) -> None:
+        self.limit = limit
+        self.per_seconds = per_seconds
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._hits) > 10_000:
+                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.per_seconds}
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.per_seconds:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                raise RateLimited("too many requests; slow down", code="rate_limited")
+            hits.append(now)

@@ -1,0 +1,145 @@
+"""Cases over HTTP: the inbox, a case's view, replies, notes, changes, merge/split/undo, and search."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from sprawa.cases.models import Case, CaseLinkChange
+from sprawa.cases.queries import (
+    CaseFilters,
+    access_case,
+    access_link_change,
+    case_detail,
+    case_messages,
+    list_cases,
+    search,
+)
+from sprawa.cases.schemas import (
+    CaseDetail,
+    CaseListParams,
+    CaseOut,
+    CasePage,
+    CaseUpdateIn,
+    LinkChangeOut,
+    LinkChangeResult,
+    MergeIn,
+    MessageDetail,
+    MessagePage,
+    NoteIn,
+    NoteOut,
+    ReplyIn,
+    SearchOut,
+    SplitIn,
+)
+from sprawa.cases.service import (
+    do_add_note,
+    do_merge_cases,
+    do_reply,
+    do_split_case,
+    do_undo_link_change,
+    do_update_case,
+)
+from sprawa.deps import CurrentPrincipal, DbSession, Writer
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+
+CaseId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/cases")
+def get_cases(
+    params: Annotated[CaseListParams, Query()], db: DbSession, principal: CurrentPrincipal
+) -> CasePage:
+    """The inbox: filtered, sorted, cursor-paginated (``next_cursor`` is null on the last page)."""
+    filters = CaseFilters(
+        status=tuple(params.status),
+        assignee=params.assignee or params.assignee_id,
+        team=params.team or params.team_id,
+        channel=params.channel or params.channel_id,
+        intent=params.intent,
+        priority=tuple(params.priority),
+        escalated=params.escalated,
+        tag=params.tag,
+        customer_id=params.customer_id,
+        q=params.q,
+    )
+    return list_cases(db, principal, filters, sort=params.sort, cursor=params.cursor, limit=params.limit)
+
+
+@router.get("/cases/{case_id}")
+def get_case(case_id: CaseId, db: DbSession, principal: CurrentPrincipal) -> CaseDetail:
+    return case_detail(db, access_case(db, principal, case_id))
+
+
+@router.get("/cases/{case_id}/messages")
+def get_case_messages(
+    case_id: CaseId,
+    db: DbSession,
+    principal: CurrentPrincipal,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> MessagePage:
+    """Messages after ``after_seq`` in order: how a reconnecting client catches up."""
+    return case_messages(db, access_case(db, principal, case_id), after_seq=after_seq, limit=limit)
+
+
+@router.post("/cases/{case_id}/replies", status_code=201)
+def post_reply(case_id: CaseId, body: ReplyIn, db: DbSession, writer: Writer) -> MessageDetail:
+    case = access_case(db, writer, case_id, for_update=True)
+    message = do_reply(db, writer, case, body.text, thread_id=body.thread_id, status_after=body.status_after)
+    return MessageDetail.model_validate(message)
+
+
+@router.post("/cases/{case_id}/notes", status_code=201)
+def post_note(case_id: CaseId, body: NoteIn, db: DbSession, writer: Writer) -> NoteOut:
+    case = access_case(db, writer, case_id, for_update=True)
+    return NoteOut.model_validate(do_add_note(db, writer, case, body.text))
+
+
+@router.patch("/cases/{case_id}")
+def patch_case(case_id: CaseId, body: CaseUpdateIn, db: DbSession, writer: Writer) -> CaseOut:
+    case = access_case(db, writer, case_id, for_update=True)
+    return CaseOut.model_validate(do_update_case(db, writer, case, body.model_dump(exclude_unset=True)))
+
+
+@router.post("/cases/{case_id}/merge")
+def post_merge(case_id: CaseId, body: MergeIn, db: DbSession, writer: Writer) -> LinkChangeResult:
+    source = access_case(db, writer, case_id, for_update=True)
+    target = access_case(db, writer, body.into_case_id, for_update=True)
+    change = do_merge_cases(db, writer, source, target, force=body.force, reason=body.reason)
+    return _link_result(change, source, target)
+
+
+@router.post("/cases/{case_id}/split", status_code=201)
+def post_split(case_id: CaseId, body: SplitIn, db: DbSession, writer: Writer) -> LinkChangeResult:
+    case = access_case(db, writer, case_id, for_update=True)
+    change = do_split_case(db, writer, case, body.message_ids, reason=body.reason)
+    new = access_case(db, writer, change.target_case_id)
+    return _link_result(change, case, new)
+
+
+@router.post("/case-link-changes/{change_id}/undo")
+def post_undo_link_change(change_id: CaseId, db: DbSession, writer: Writer) -> LinkChangeResult:
+    change = do_undo_link_change(db, writer, access_link_change(db, writer, change_id, for_update=True))
+    source = access_case(db, writer, change.source_case_id)
+    target = access_case(db, writer, change.target_case_id)
+    return _link_result(change, source, target)
+
+
+@router.get("/search")
+def get_search(
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    db: DbSession,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> SearchOut:
+    """Cases (subject, ``#number``), messages (body) and customers (name, e-mail, phone, identities)."""
+    return search(db, principal, q, limit=limit)
+
+
+def _link_result(change: CaseLinkChange, source: Case, target: Case) -> LinkChangeResult:
+    return LinkChangeResult(
+        change=LinkChangeOut.model_validate(change),
+        source=CaseOut.model_validate(source),
+        target=CaseOut.model_validate(target),
+    )

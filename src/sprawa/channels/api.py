@@ -1,0 +1,62 @@
+"""Configured channels: every member reads them, admins create, change and switch them off."""
+
+from fastapi import APIRouter
+
+from sprawa.channels.models import ChannelKind
+from sprawa.channels.queries import access_channel, channel_out, channel_page
+from sprawa.channels.schemas import ChannelIn, ChannelOut, ChannelPatch
+from sprawa.channels.service import do_create_channel, do_set_channel_active, do_update_channel
+from sprawa.deps import Admin, CurrentPrincipal, DbSession, RuntimeDep
+from sprawa.workspaces.schemas import CursorQuery, LimitQuery, Page
+
+router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
+
+
+@router.get("")
+def list_channels(
+    db: DbSession,
+    runtime: RuntimeDep,
+    principal: CurrentPrincipal,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+    kind: ChannelKind | None = None,
+    active: bool | None = None,
+) -> Page[ChannelOut]:
+    channels, next_cursor = channel_page(db, principal, cursor, limit, kind=kind, active=active)
+    secrets = runtime.ingest.secrets
+    return Page(items=[channel_out(secrets, c) for c in channels], next_cursor=next_cursor)
+
+
+@router.post("", status_code=201)
+def create_channel(body: ChannelIn, db: DbSession, runtime: RuntimeDep, admin: Admin) -> ChannelOut:
+    channel = do_create_channel(
+        db, admin, runtime.ingest.secrets, body, outbound_allow=runtime.settings.outbound_allow
+    )
+    return channel_out(runtime.ingest.secrets, channel)
+
+
+@router.get("/{channel_id}")
+def get_channel(
+    channel_id: str, db: DbSession, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> ChannelOut:
+    return channel_out(runtime.ingest.secrets, access_channel(db, principal, channel_id))
+
+
+@router.patch("/{channel_id}")
+def update_channel(
+    channel_id: str, body: ChannelPatch, db: DbSession, runtime: RuntimeDep, admin: Admin
+) -> ChannelOut:
+    channel = do_update_channel(
+        db, admin, runtime.ingest.secrets, channel_id, body, outbound_allow=runtime.settings.outbound_allow
+    )
+    return channel_out(runtime.ingest.secrets, channel)
+
+
+@router.post("/{channel_id}/deactivate")
+def deactivate_channel(channel_id: str, db: DbSession, runtime: RuntimeDep, admin: Admin) -> ChannelOut:
+    return channel_out(runtime.ingest.secrets, do_set_channel_active(db, admin, channel_id, False))
+
+
+@router.post("/{channel_id}/activate")
+def activate_channel(channel_id: str, db: DbSession, runtime: RuntimeDep, admin: Admin) -> ChannelOut:
+    return channel_out(runtime.ingest.secrets, do_set_channel_active(db, admin, channel_id, True))

@@ -1,0 +1,68 @@
+"""Reads of configured channels, scoped to the principal's workspace (the one access chokepoint)."""
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from sprawa.auth.schemas import Principal
+from sprawa.channels.models import Channel, ChannelKind
+from sprawa.channels.schemas import ChannelOut
+from sprawa.platform.crypto import SecretBox
+from sprawa.platform.errors import NotFound
+from sprawa.workspaces.queries import keyset_page
+
+
+def readable_channels(principal: Principal) -> Select[tuple[Channel]]:
+    return select(Channel).where(Channel.workspace_id == principal.workspace_id)
+
+
+def access_channel(
+    session: Session, principal: Principal, channel_id: str, *, for_update: bool = False
+) -> Channel:
+    """A channel of the principal's workspace; another workspace's id is simply not found."""
+    stmt = readable_channels(principal).where(Channel.id == channel_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    channel = session.scalars(stmt).first()
+    if channel is None:
+        raise NotFound("channel not found")
+    return channel
+
+
+def channel_page(
+    session: Session,
+    principal: Principal,
+    cursor: str | None,
+    limit: int,
+    *,
+    kind: ChannelKind | None = None,
+    active: bool | None = None,
+) -> tuple[list[Channel], str | None]:
+    stmt = readable_channels(principal)
+    if kind is not None:
+        stmt = stmt.where(Channel.kind == kind)
+    if active is not None:
+        stmt = stmt.where(Channel.active.is_(active))
+    return keyset_page(session, stmt, Channel, cursor, limit)
+
+
+def credential_keys(secrets: SecretBox, channel: Channel) -> list[str]:
+    """Names of the credentials set on a channel (the values never leave the service layer)."""
+    try:
+        return sorted(secrets.open(channel.credentials_encrypted))
+    except ValueError:
+        # Sealed under another secret key: present but unreadable until re-entered.
+        return []
+
+
+def channel_out(secrets: SecretBox, channel: Channel) -> ChannelOut:
+    return ChannelOut(
+        id=channel.id,
+        kind=channel.kind,
+        name=channel.name,
+        public_key=channel.public_key,
+        active=channel.active,
+        settings=dict(channel.settings or {}),
+        has_credentials=bool(channel.credentials_encrypted),
+        credential_keys=credential_keys(secrets, channel),
+        created_at=channel.created_at,
+    )

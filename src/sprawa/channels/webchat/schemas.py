@@ -1,0 +1,104 @@
+"""Data shapes of the chat widget's API and of its WebSocket frames."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter, field_validator
+
+from sprawa.cases.models import AuthorKind, Direction
+
+MAX_TEXT = 5000
+MAX_CLIENT_ID = 64
+
+
+class SessionIn(BaseModel):
+    """What the visitor may tell us up front; e-mail and phone are unverified claims."""
+
+    name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=32)
+    language: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")
+
+    @field_validator("name", "email", "phone")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        value = " ".join(value.split()) if value else None
+        return value or None
+
+
+class SessionOut(BaseModel):
+    visitor_token: str
+    visitor_id: str
+    channel_name: str
+    language: str | None
+
+
+class SendIn(BaseModel):
+    """One visitor message; ``client_message_id`` makes a retried send harmless."""
+
+    client_message_id: str = Field(min_length=1, max_length=MAX_CLIENT_ID)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("the message is empty")
+        return value
+
+
+class AckOut(BaseModel):
+    """The message is stored: its place in the case (``seq``) and whether it had been stored before."""
+
+    client_message_id: str
+    message_id: str
+    case_id: str
+    seq: int
+    duplicate: bool
+
+
+class VisitorMessage(BaseModel):
+    """A message as the widget shows it (no internal fields: no notes, no delivery errors, no user ids)."""
+
+    id: str
+    seq: int
+    direction: Direction
+    author: AuthorKind
+    text: str
+    created_at: datetime
+    status: str
+    client_message_id: str | None = None
+
+
+class VisitorCase(BaseModel):
+    id: str
+    number: int
+    status: str
+
+
+class HistoryOut(BaseModel):
+    """The visitor's current conversation after ``after_seq``; ask again with ``last_seq`` for more."""
+
+    case: VisitorCase | None
+    messages: list[VisitorMessage]
+    last_seq: int
+    has_more: bool
+
+
+# WebSocket frames from the widget ------------------------------------------------------------------
+
+
+class MessageFrame(SendIn):
+    type: Literal["message"]
+
+
+class TypingFrame(BaseModel):
+    type: Literal["typing"]
+
+
+class PingFrame(BaseModel):
+    type: Literal["ping"]
+
+
+ClientFrame = TypeAdapter[Any](Annotated[MessageFrame | TypingFrame | PingFrame, Field(discriminator="type")])

@@ -1,0 +1,1 @@
+"""Write actions of the demo shop, one module per topic."""

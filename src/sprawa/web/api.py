@@ -1,0 +1,15 @@
+"""The start page: where to go in this installation (the agent workspace UI is its own feature)."""
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+@router.get("/", response_class=HTMLResponse)
+def start_page(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "start.html", {})
