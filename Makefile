@@ -47,5 +47,11 @@ bench: install postgres
 	$(BIN)/sprawa bench api --json var/bench-sqlite.json $(BENCH_ARGS)
 	$(BIN)/sprawa bench api --database-url $(TEST_PG_URL) --json var/bench-postgres.json $(BENCH_ARGS)
 
+# Durability proof at full scale (1,000 messages, workers SIGKILLed, failing provider) on SQLite, then on
+# a scratch database of the PostgreSQL server; CHAOS_ARGS adds options, e.g. CHAOS_ARGS="--seed 7".
+chaos: install postgres
+	$(BIN)/sprawa chaos $(CHAOS_ARGS)
+	$(BIN)/sprawa chaos --database-url $(TEST_PG_URL) $(CHAOS_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -59,6 +59,12 @@ def test_an_existing_bench_workspace_is_reused_or_refused(runtime):
     with pytest.raises(BenchDataMismatch):
         _prepare(runtime.engine, BenchConfig(plan=SeedPlan(messages=300, cases=40, customers=20)), print)
     assert find_bench_workspace(runtime.engine).messages == 200
+    bigger = SeedPlan(messages=300, cases=50, customers=20, agents=3)
+    replaced = _prepare(runtime.engine, BenchConfig(plan=bigger, reset=True, progress=False), lines.append)
+    assert (replaced.reused, replaced.messages, replaced.cases) == (False, 300, 50)
+    with runtime.factory() as session:
+        assert session.scalar(select(func.count()).select_from(Workspace)) == 1
+        assert session.scalar(select(func.count()).select_from(Message)) == 300
 
 
 def test_percentiles_and_chart():

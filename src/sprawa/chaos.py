@@ -20,6 +20,7 @@ and PostgreSQL. The fake shop endpoint lives in ``tests/fakes`` (a source checko
 import argparse
 import contextlib
 import json
+import logging
 import os
 import random
 import re
@@ -73,6 +74,12 @@ class ChaosConfig:
     # The chaos phase lasts at least this many kills, however fast the work is done.
     min_kills: int = 3
     senders: int = 8
+    # Posts per second (0: as fast as the server takes them). Paced posting lets the worker interleave
+    # normalising with deliveries, so kills land in both.
+    post_rate: float = 0.0
+    # Seconds the kill phase may last after the last post (None: until everything is done); whatever
+    # is left then is finished by the final worker.
+    chaos_seconds: float | None = None
     callback_timeout: float = 1.0
     lease_seconds: int = 5
     worker_batch: int = 5
@@ -97,6 +104,8 @@ class ChaosReport:
     messages_stored: int = 0
     worker_starts: int = 0
     kills: int = 0
+    # (messages normalised, replies delivered) before the final worker started.
+    done_in_chaos: tuple[int, int] = (0, 0)
     cases: int = 0
     replies: int = 0
     reply_path: str = ""
@@ -128,6 +137,8 @@ class ChaosReport:
             f"  duplicates dropped     {self.duplicates_dropped}",
             f"  messages stored        {self.messages_stored}",
             f"  worker kills (SIGKILL) {self.kills} ({self.worker_starts} worker starts)",
+            f"  done under the kills   {self.done_in_chaos[0]}/{self.distinct_events} messages normalised, "
+            f"{self.done_in_chaos[1]}/{self.replies} replies delivered (the final worker did the rest)",
             f"  cases / replies        {self.cases} / {self.replies} (replies via {self.reply_path})",
             f"  delivery requests      {self.deliveries} ({outcomes})",
             f"  replies applied        {self.applied} "
@@ -149,6 +160,8 @@ class Post:
     provider_id: str
     body: bytes
     replay: bool
+    # A replay sent at the same moment as the original, racing it on another connection.
+    racing: bool = False
 
 
 @dataclass
@@ -199,8 +212,9 @@ def plan_posts(config: ChaosConfig, rng: random.Random, run_id: str) -> Plan:
         provider_id, body = natural[index]
         position = next(p for p, post in enumerate(posts) if post.provider_id == provider_id)
         # Right behind the original (racing it on another connection) or a while later.
-        later = 1 if rng.random() < 0.3 else rng.randint(2, 60)
-        posts.insert(min(len(posts), position + later), Post(provider_id, body, replay=True))
+        racing = rng.random() < 0.3
+        later = 1 if racing else rng.randint(2, 60)
+        posts.insert(min(len(posts), position + later), Post(provider_id, body, replay=True, racing=racing))
     return Plan(posts, thread_of, len(natural), len(replayed), len(moved), overtook)
 
 
@@ -283,7 +297,7 @@ class WorkerKiller(threading.Thread):
     """Starts a worker, SIGKILLs it a random while after it began working, starts the next one.
 
     The clock starts at the worker's first heartbeat, not at spawn: start-up (imports, connections)
-    takes about a second, and a worker killed before it claims anything would prove nothing.
+    takes a second or more, and a worker killed before it claims anything would prove nothing.
     """
 
     def __init__(
@@ -304,12 +318,13 @@ class WorkerKiller(threading.Thread):
         self.error: BaseException | None = None
 
     def run(self) -> None:
+        worker: Proc | None = None
         try:
             while not self.stopping.is_set():
                 spawned = time.time()
                 worker = self.spawn(self.starts)
                 self.starts += 1
-                give_up = time.monotonic() + 60
+                give_up = time.monotonic() + 120
                 while not self.working(worker, spawned) and not self.stopping.is_set():
                     if not worker.alive() or time.monotonic() > give_up:
                         raise RuntimeError(f"a worker never started working:\n{worker.tail()}")
@@ -317,12 +332,17 @@ class WorkerKiller(threading.Thread):
                 self.stopping.wait(self.rng.uniform(*self.every))
                 worker.kill()
                 self.kills += 1
+                worker = None
         except BaseException as exc:  # noqa: BLE001 - reported by the run, never silently lost
             self.error = exc
+        finally:
+            if worker is not None:
+                worker.kill()
+                self.kills += 1
 
     def stop(self) -> None:
         self.stopping.set()
-        self.join(timeout=30)
+        self.join(timeout=60)
 
 
 def heartbeat_seen(runtime: Any) -> Callable[[Proc, float], bool]:
@@ -509,7 +529,7 @@ class Replier(threading.Thread):
 
 
 def post_all(
-    plan: Plan, base_url: str, public_key: str, senders: int, progress: Progress
+    plan: Plan, base_url: str, public_key: str, senders: int, rate: float, progress: Progress
 ) -> tuple[dict[str, list[tuple[str, bool]]], list[str]]:
     """Post every planned message; a post without an answer is retried, as a shop's system would."""
     acks: dict[str, list[tuple[str, bool]]] = defaultdict(list)
@@ -518,8 +538,17 @@ def post_all(
     done = Counter[str]()
     url = f"{base_url}/api/v1/inbound/form/{public_key}"
     step = max(1, len(plan.posts) // 10)
+    local = threading.local()
+    clients: list[httpx.Client] = []
 
-    def send(client: httpx.Client, post: Post) -> None:
+    def client() -> httpx.Client:
+        if not hasattr(local, "client"):  # one connection pool per sender thread
+            local.client = httpx.Client(timeout=30.0)
+            with lock:
+                clients.append(local.client)
+        return local.client
+
+    def send(post: Post) -> None:
         headers = {
             "Content-Type": "application/json",
             "X-Sprawa-Signature": "sha256=" + hmac_sha256_hex(SIGNING_SECRET, post.body),
@@ -527,7 +556,7 @@ def post_all(
         last = ""
         for attempt in range(30):
             try:
-                response = client.post(url, content=post.body, headers=headers)
+                response = client().post(url, content=post.body, headers=headers)
             except httpx.HTTPError as exc:
                 last = f"{type(exc).__name__}: {exc}"
             else:
@@ -546,12 +575,19 @@ def post_all(
         with lock:
             failures.append(f"post of {post.provider_id} never acknowledged: {last}")
 
-    with (
-        httpx.Client(timeout=30.0, limits=httpx.Limits(max_connections=senders)) as client,
-        ThreadPoolExecutor(max_workers=senders, thread_name_prefix="sender") as pool,
-    ):
-        for future in [pool.submit(send, client, post) for post in plan.posts]:
-            future.result()
+    try:
+        with ThreadPoolExecutor(max_workers=senders, thread_name_prefix="sender") as pool:
+            futures = []
+            start = time.monotonic()
+            for index, post in enumerate(plan.posts):
+                if rate > 0 and not post.racing:
+                    time.sleep(max(0.0, start + index / rate - time.monotonic()))
+                futures.append(pool.submit(send, post))
+            for future in futures:
+                future.result()
+    finally:
+        for http in clients:
+            http.close()
     return acks, failures
 
 
@@ -604,10 +640,13 @@ def run_chaos(
         replier = Replier(runtime, fixture, base_url, use_api)
         replier.start()
 
-        acks, send_failures = post_all(plan, base_url, fixture.public_key, config.senders, progress)
+        acks, send_failures = post_all(
+            plan, base_url, fixture.public_key, config.senders, config.post_rate, progress
+        )
+        posted_at = time.monotonic()
         report.failures.extend(send_failures)
 
-        # Chaos goes on until every message is normalised and every case answered.
+        # Chaos goes on until every message is normalised and every case answered and delivered.
         last_note = 0.0
         while True:
             _check_threads(killer, replier)
@@ -626,41 +665,58 @@ def run_chaos(
                 sent = _count_out(
                     session, fixture.workspace_id, (DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
                 )
+                queued = _count_out(session, fixture.workspace_id, (DeliveryStatus.QUEUED,))
             if time.monotonic() - last_note > 5:
                 last_note = time.monotonic()
                 progress(
-                    f"  waiting: {received} messages to normalise, cases {cases}, replies {replier.replies}, "
-                    f"delivered {sent}, kills {killer.kills}"
+                    f"  {time.monotonic() - started:5.0f} s: {received} messages to normalise, "
+                    f"{cases} cases, {replier.replies} replies, {sent} delivered, {killer.kills} kills"
                 )
-            if received == 0 and killer.kills >= config.min_kills and not replier.unanswered():
+            done = received == 0 and queued == 0 and not replier.unanswered()
+            enough = config.chaos_seconds is not None and time.monotonic() - posted_at > config.chaos_seconds
+            if (done or enough) and killer.kills >= config.min_kills:
+                report.done_in_chaos = (config.events - int(received or 0), int(sent or 0))
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError("the chaos phase did not finish before the deadline")
             time.sleep(0.3)
-        replier.stopping.set()
-        replier.join(timeout=60)
-        _check_threads(killer, replier)
         killer.stop()
         _check_threads(killer, replier)
         report.kills, report.worker_starts = killer.kills, killer.starts
-        report.replies = replier.replies
 
         progress(f"  chaos over after {killer.kills} kills; a final worker runs to completion")
-        final = Proc("worker-final", ["worker"], env, log_dir).start()
+        final_spawned = time.time()
+        final = Proc("worker-final", ["worker"], {**env, "SPRAWA_LOG_LEVEL": "INFO"}, log_dir).start()
         report.worker_starts += 1
+        working = heartbeat_seen(runtime)
+        while not working(final, final_spawned):  # SIGTERM before start-up would just kill it
+            if not final.alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the final worker never started working:\n{final.tail()}")
+            time.sleep(0.05)
+        # The replier keeps answering the cases the final worker still opens; once nothing is left it
+        # stops, and the state is checked once more (a reply may have been committed meanwhile).
         while True:
+            _check_threads(killer, replier)
             with runtime.factory() as session:
                 left = _jobs_left(session, fixture.workspace_id)
                 queued = _count_out(session, fixture.workspace_id, (DeliveryStatus.QUEUED,))
-            if left == 0 and queued == 0:
-                break
+            if left == 0 and queued == 0 and not replier.unanswered():
+                if not replier.is_alive():
+                    break
+                replier.stopping.set()
+                replier.join(timeout=60)
+                continue
+            if not replier.is_alive() and replier.unanswered():
+                raise RuntimeError("a case was left without a reply after the replier stopped")
             if not final.alive():
                 raise RuntimeError(f"the final worker exited:\n{final.tail()}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{left} jobs still open at the deadline")
             time.sleep(0.2)
-        if final.terminate() != 0:
-            report.failures.append("the final worker did not stop cleanly on SIGTERM")
+        report.replies = replier.replies
+        code = final.terminate(timeout=60)
+        if code != 0:
+            report.failures.append(f"the final worker did not stop cleanly on SIGTERM (exit code {code})")
         final = None
     except Exception as exc:
         report.failures.append(f"{type(exc).__name__}: {exc}")
@@ -897,10 +953,12 @@ def cmd_chaos(settings: Any, args: argparse.Namespace) -> None:
     config = ChaosConfig(
         events=args.events,
         kill_every=(args.kill_min, args.kill_max),
+        post_rate=args.rate,
         seed=args.seed,
         deadline_seconds=args.deadline,
     )
     with scratch_database(args.database_url, args.keep, print) as (url, data_dir):
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         upgrade(url)
         run_settings = Settings(
             database_url=url,
@@ -940,6 +998,7 @@ def add_chaos_command(sub: Any) -> None:
     )
     parser.add_argument("--kill-min", type=float, default=1.0, help="shortest worker life in seconds")
     parser.add_argument("--kill-max", type=float, default=5.0, help="longest worker life in seconds")
+    parser.add_argument("--rate", type=float, default=20.0, help="posts per second (0: as fast as possible)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--deadline", type=float, default=1800.0, help="give up after this many seconds")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database and the logs")

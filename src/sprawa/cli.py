@@ -1,6 +1,7 @@
 """The ``sprawa`` command: serve, worker, demo, migrate, seed (and developer tools)."""
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -13,6 +14,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     from sprawa.platform.migrations import upgrade
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     upgrade(settings.resolved_database_url)
     print(f"Database is up to date: {_safe_url(settings.resolved_database_url)}")
 
@@ -27,7 +29,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
     print(summary.get("message", summary))
     if args.tau2:
         with runtime.factory.begin() as session:
-            print(seed_tau2(session, settings))
+            print(seed_tau2(session, settings).get("message", ""))
     runtime.close()
 
 
@@ -71,12 +73,12 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
             [
                 "",
                 "Sprawa is starting (server + worker in one process).",
-                f"  Agent workspace:  {base}/",
+                f"  Start page:       {base}/",
                 f"  Demo shop page:   {base}/demo/shop",
                 f"  API docs:         {base}/api/docs",
                 f"  Health:           {base}/healthz",
-                "  Logins (password demo1234): admin@demo.sprawa.local, anna@demo.sprawa.local,",
-                "                              piotr@demo.sprawa.local, kasia@demo.sprawa.local",
+                "  Logins (password demo1234): admin@demo.sprawa.local, agnieszka@demo.sprawa.local,",
+                "                              tomasz@demo.sprawa.local, katarzyna@demo.sprawa.local",
                 "",
             ]
         ),

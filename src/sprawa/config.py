@@ -22,8 +22,6 @@ class Settings(BaseSettings):
     event_bus: str = Field(default="auto", pattern="^(auto|memory|postgres)$")
     log_level: str = "INFO"
     public_url: str = ""
-    # Case linking: an inbound message on the same thread within this window joins the open case.
-    link_window_minutes: int = 60 * 24
     worker_poll_seconds: float = 0.5
     worker_batch: int = 20
     job_lease_seconds: int = 60

@@ -1,7 +1,6 @@
 """The process's collaborators, built once from Settings (the composition root)."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
 
 from sqlalchemy.engine import Engine
@@ -46,7 +45,6 @@ class Runtime:
             store=FileStore(settings.attachments_dir),
             secrets=SecretBox(settings.resolved_secret_key),
             adapters=build_adapters(http),
-            link_window=timedelta(minutes=settings.link_window_minutes),
             attachment_max_bytes=settings.attachment_max_bytes,
         )
         return cls(settings=settings, engine=engine, factory=factory, bus=bus, http=http, ingest=ingest)

@@ -36,7 +36,6 @@ from sprawa.db import utcnow
 from sprawa.knowledge.models import KnowledgeArticle
 from sprawa.platform.crypto import SecretBox
 from sprawa.platform.jobs import Job, JobStatus
-from sprawa.platform.storage import FileStore
 from sprawa.workspaces.models import Policy, PolicyKind, Team, Workspace
 from sprawa.workspaces.schemas import parse_policy
 
@@ -62,13 +61,13 @@ DEMO_CHANNELS: list[tuple[ChannelKind, str, dict[str, Any], dict[str, Any]]] = [
     (
         ChannelKind.EMAIL,
         "E-mail sklep@lesnapolana.pl",
+        {"username": "sklep@lesnapolana.pl", "password": "demo-not-a-real-password"},
         {
+            "address": "sklep@lesnapolana.pl",
+            "display_name": "Leśna Polana — obsługa klienta",
             "imap_host": "imap.demo.invalid",
             "smtp_host": "smtp.demo.invalid",
-            "username": "sklep@lesnapolana.pl",
-            "password": "demo-not-a-real-password",
         },
-        {"address": "sklep@lesnapolana.pl", "display_name": "Leśna Polana — obsługa klienta"},
     ),
     (
         ChannelKind.WHATSAPP,
@@ -113,7 +112,7 @@ def _now_hour() -> datetime:
 def seed_demo(
     session: Session,
     settings: Settings,
-    ingest: IngestContext | None = None,
+    ingest: IngestContext,
     *,
     now: datetime | None = None,
     seed: int = DEFAULT_SEED,
@@ -152,8 +151,7 @@ def seed_demo(
     cache = sync_all(session, shop, workspace.id)
     cases = 0
     if with_cases:
-        ctx = ingest or _ingest_context(settings)
-        cases = SampleCases(session, ctx, workspace, channels, users[1:], shop, now, seed).run()
+        cases = SampleCases(session, ingest, workspace, channels, users[1:], shop, now, seed).run()
     lines = [
         "Demo workspace 'demo' (Sklep Leśna Polana) is ready.",
         f"Log in with any of these (password: {DEMO_PASSWORD}):",
@@ -175,16 +173,6 @@ def seed_demo(
         "cases": cases,
         "message": "\n".join(lines),
     }
-
-
-def _ingest_context(settings: Settings) -> IngestContext:
-    return IngestContext(
-        store=FileStore(settings.attachments_dir),
-        secrets=SecretBox(settings.resolved_secret_key),
-        adapters={},
-        link_window=timedelta(minutes=settings.link_window_minutes),
-        attachment_max_bytes=settings.attachment_max_bytes,
-    )
 
 
 def _teams(session: Session, workspace: Workspace, spec: dict[str, list[str]]) -> dict[str, Team]:

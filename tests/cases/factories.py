@@ -1,5 +1,7 @@
 """Factories of the cases tests: inbound messages through the real ingest path, cached orders."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -46,7 +48,21 @@ def inbound(
     )
     assert message is not None
     db.flush()
+    # Detached with its values loaded: reading them later never starts a transaction, which on
+    # SQLite would hold the write lock while the test calls the API.
+    db.expunge(message)
     return message
+
+
+@contextmanager
+def reading(db: Session) -> Iterator[Session]:
+    """Read what the API committed, then end the read (on SQLite every transaction takes the lock)."""
+    db.rollback()
+    db.expire_all()
+    try:
+        yield db
+    finally:
+        db.rollback()
 
 
 def case_of(db: Session, message: Message) -> Case:

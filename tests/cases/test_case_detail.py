@@ -32,7 +32,9 @@ def test_detail_shows_timeline_orders_decisions_and_links(db, runtime, workspace
     db.add(decision)
     db.commit()
     note = agent.client.post(f"/api/v1/cases/{first.case_id}/notes", json={"text": "Klientka VIP"}).json()
-    reply = agent.client.post(f"/api/v1/cases/{first.case_id}/replies", json={"text": "Paczka jest w drodze."}).json()
+    reply = agent.client.post(
+        f"/api/v1/cases/{first.case_id}/replies", json={"text": "Paczka jest w drodze."}
+    ).json()
     assert agent.client.patch(f"/api/v1/cases/{first.case_id}", json={"priority": "high"}).status_code == 200
 
     response = agent.client.get(f"/api/v1/cases/{first.case_id}")
@@ -93,7 +95,9 @@ def test_detail_lists_link_changes_of_both_cases(db, runtime, channel, agent):
     a = inbound(db, runtime, channel, "Pierwsza", thread="a")
     b = inbound(db, runtime, channel, "Druga", thread="b")
     db.commit()
-    change = agent.client.post(f"/api/v1/cases/{b.case_id}/merge", json={"into_case_id": a.case_id}).json()["change"]
+    change = agent.client.post(f"/api/v1/cases/{b.case_id}/merge", json={"into_case_id": a.case_id}).json()[
+        "change"
+    ]
     for case_id in (a.case_id, b.case_id):
         links = agent.client.get(f"/api/v1/cases/{case_id}").json()["link_changes"]
         assert [(c["id"], c["kind"], c["source_case_id"], c["target_case_id"]) for c in links] == [
@@ -106,7 +110,11 @@ def test_timeline_entries_are_ordered_by_time(db, runtime, workspace, channel, a
     early = datetime(2020, 1, 1, tzinfo=UTC)
     db.add(
         CaseActivity(
-            workspace_id=workspace.id, case_id=message.case_id, actor_kind="system", kind="routed", created_at=early
+            workspace_id=workspace.id,
+            case_id=message.case_id,
+            actor_kind="system",
+            kind="routed",
+            created_at=early,
         )
     )
     db.commit()

@@ -28,11 +28,19 @@ def ids(response) -> list[str]:  # type: ignore[no-untyped-def]
 def test_rows_carry_customer_preview_and_waiting(db, runtime, channel, agent):
     first = inbound(db, runtime, channel, "Gdzie jest moja paczka?", thread="a")
     second = inbound(
-        db, runtime, channel, "Chcę zwrócić buty. " * 20, email="jan@example.pl", name="Jan Kowalski", thread="b"
+        db,
+        runtime,
+        channel,
+        "Chcę zwrócić buty. " * 20,
+        email="jan@example.pl",
+        name="Jan Kowalski",
+        thread="b",
     )
     again = inbound(db, runtime, channel, "Halo?", email="jan@example.pl", thread="b")
     db.commit()
-    reply = agent.client.post(f"/api/v1/cases/{first.case_id}/replies", json={"text": "Paczka jest w drodze."})
+    reply = agent.client.post(
+        f"/api/v1/cases/{first.case_id}/replies", json={"text": "Paczka jest w drodze."}
+    )
     assert reply.status_code == 201
 
     response = agent.client.get("/api/v1/cases")
@@ -79,11 +87,19 @@ def world(db, runtime, workspace, channel, agent):  # type: ignore[no-untyped-de
     team = Team(workspace_id=workspace.id, name="Zwroty")
     db.add(team)
     db.flush()
-    a = case_of(db, inbound(db, runtime, channel, "Paczka nie dotarła", subject="Paczka nie dotarła", thread="a"))
+    a = case_of(
+        db, inbound(db, runtime, channel, "Paczka nie dotarła", subject="Paczka nie dotarła", thread="a")
+    )
     b = case_of(
         db,
         inbound(
-            db, runtime, email_channel, "Proszę o fakturę VAT", email="jan@example.pl", thread="b", subject="Pytanie"
+            db,
+            runtime,
+            email_channel,
+            "Proszę o fakturę VAT",
+            email="jan@example.pl",
+            thread="b",
+            subject="Pytanie",
         ),
     )
     c = case_of(db, inbound(db, runtime, channel, "Reklamacja butów", thread="c", subject="Buty"))
@@ -100,7 +116,9 @@ def world(db, runtime, workspace, channel, agent):  # type: ignore[no-untyped-de
         tags=["zwrot", "vip"],
     )
     set_case(db, b.id, status="new", priority="normal", intent="return_request")
-    set_case(db, c.id, status="pending_customer", assignee_id=other_agent.id, priority="urgent", intent="complaint")
+    set_case(
+        db, c.id, status="pending_customer", assignee_id=other_agent.id, priority="urgent", intent="complaint"
+    )
     return {
         "cases": {"A": a.id, "B": b.id, "C": c.id},
         "refs": {
@@ -114,46 +132,47 @@ def world(db, runtime, workspace, channel, agent):  # type: ignore[no-untyped-de
     }
 
 
-@pytest.mark.parametrize(
-    ("params", "expected"),
-    [
-        ([("status", "open")], {"A"}),
-        ([("status", "open,new")], {"A", "B"}),
-        ([("status", "open"), ("status", "pending_customer")], {"A", "C"}),
-        ([("status", "closed")], set()),
-        ([("assignee", "me")], {"A"}),
-        ([("assignee", "none")], {"B"}),
-        ([("assignee", "{other}")], {"C"}),
-        ([("assignee_id", "{other}")], {"C"}),
-        ([("team", "{team}")], {"A"}),
-        ([("team", "none")], {"B", "C"}),
-        ([("channel", "{email_channel}")], {"B"}),
-        ([("channel_id", "{email_channel}")], {"B"}),
-        ([("intent", "return_request")], {"B"}),
-        ([("priority", "urgent,high")], {"A", "C"}),
-        ([("priority", "normal")], {"B"}),
-        ([("escalated", "true")], {"A"}),
-        ([("escalated", "false")], {"B", "C"}),
-        ([("tag", "ZWROT")], {"A"}),
-        ([("tag", "inny")], set()),
-        ([("customer_id", "{anna}")], {"A", "C"}),
-        ([("q", "dotarła")], {"A"}),
-        ([("q", "faktur")], {"B"}),
-        ([("q", "FAKTURĘ vat")], {"B"}),
-        ([("q", "#{b_number}")], {"B"}),
-        ([("q", "nic-takiego")], set()),
-        ([("status", "open,new"), ("assignee", "none")], {"B"}),
-        ([("sort", "priority"), ("priority", "urgent")], {"C"}),
-    ],
-)
-def test_filters(world, agent, params, expected):
-    resolved = []
-    for key, value in params:
-        for ref, real in world["refs"].items():
-            value = value.replace(ref, real)
-        resolved.append((key, value))
-    response = agent.client.get("/api/v1/cases", params=resolved)
-    assert set(ids(response)) == {world["cases"][label] for label in expected}
+FILTER_CASES = [
+    ([("status", "open")], {"A"}),
+    ([("status", "open,new")], {"A", "B"}),
+    ([("status", "open"), ("status", "pending_customer")], {"A", "C"}),
+    ([("status", "closed")], set()),
+    ([("assignee", "me")], {"A"}),
+    ([("assignee", "none")], {"B"}),
+    ([("assignee", "{other}")], {"C"}),
+    ([("assignee_id", "{other}")], {"C"}),
+    ([("team", "{team}")], {"A"}),
+    ([("team", "none")], {"B", "C"}),
+    ([("channel", "{email_channel}")], {"B"}),
+    ([("channel_id", "{email_channel}")], {"B"}),
+    ([("intent", "return_request")], {"B"}),
+    ([("priority", "urgent,high")], {"A", "C"}),
+    ([("priority", "normal")], {"B"}),
+    ([("escalated", "true")], {"A"}),
+    ([("escalated", "false")], {"B", "C"}),
+    ([("tag", "ZWROT")], {"A"}),
+    ([("tag", "inny")], set()),
+    ([("customer_id", "{anna}")], {"A", "C"}),
+    ([("q", "dotarła")], {"A"}),
+    ([("q", "faktur")], {"B"}),
+    ([("q", "FAKTURĘ vat")], {"B"}),
+    ([("q", "#{b_number}")], {"B"}),
+    ([("q", "nic-takiego")], set()),
+    ([("status", "open,new"), ("assignee", "none")], {"B"}),
+    ([("sort", "priority"), ("priority", "urgent")], {"C"}),
+]
+
+
+def test_filters(world, agent):
+    # One world, many queries: each filter and combination against the same three cases.
+    for params, expected in FILTER_CASES:
+        resolved = []
+        for key, value in params:
+            for ref, real in world["refs"].items():
+                value = value.replace(ref, real)
+            resolved.append((key, value))
+        response = agent.client.get("/api/v1/cases", params=resolved)
+        assert set(ids(response)) == {world["cases"][label] for label in expected}, params
 
 
 def _six(db, runtime, channel) -> list[str]:  # type: ignore[no-untyped-def]
@@ -168,7 +187,9 @@ def _six(db, runtime, channel) -> list[str]:  # type: ignore[no-untyped-def]
 def test_sort_waiting_oldest_inbound_first_then_none(db, runtime, channel, agent):
     c = _six(db, runtime, channel)
     for case_id, minutes in zip(c, [30, 10, None, 20, None, 10], strict=True):
-        set_case(db, case_id, last_inbound_at=T0 + timedelta(minutes=minutes) if minutes is not None else None)
+        set_case(
+            db, case_id, last_inbound_at=T0 + timedelta(minutes=minutes) if minutes is not None else None
+        )
     got = ids(agent.client.get("/api/v1/cases", params={"sort": "waiting"}))
     tie = sorted([c[1], c[5]])
     assert got == [*tie, c[3], c[0], *sorted([c[2], c[4]])]
@@ -206,7 +227,9 @@ def test_cursor_walk_has_no_duplicates_or_gaps_while_cases_arrive(db, runtime, c
     originals = []
     statuses = ["new", "open", "pending_customer"]
     for n in range(11):
-        case = case_of(db, inbound(db, runtime, channel, f"Sprawa {n}", thread=f"t{n}", email=f"k{n}@example.pl"))
+        case = case_of(
+            db, inbound(db, runtime, channel, f"Sprawa {n}", thread=f"t{n}", email=f"k{n}@example.pl")
+        )
         originals.append(case.id)
         db.commit()
         set_case(
@@ -249,40 +272,38 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"limit": "0"},
-        {"limit": "101"},
-        {"limit": "x"},
-        {"status": "lost"},
-        {"priority": "critical"},
-        {"sort": "name"},
-        {"escalated": "maybe"},
-        {"unknown": "1"},
-        {"q": "x" * 201},
-        {"tag": "t" * 41},
-    ],
-)
-def test_bad_parameters_are_refused(agent, params):
-    response = agent.client.get("/api/v1/cases", params=params)
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "invalid_input"
+BAD_PARAMETERS = [
+    {"limit": "0"},
+    {"limit": "101"},
+    {"limit": "x"},
+    {"status": "lost"},
+    {"priority": "critical"},
+    {"sort": "name"},
+    {"escalated": "maybe"},
+    {"unknown": "1"},
+    {"q": "x" * 201},
+    {"tag": "t" * 41},
+]
 
 
-@pytest.mark.parametrize(
-    "cursor",
-    [
-        "!!!not-base64",
-        "e30",  # {}
-        encode_cursor("cases:waiting", 0, None, "01abc"),  # made for another sort
-        encode_cursor("cases:last_message_at", 0, "not a time", "01abc"),
-        encode_cursor("cases:last_message_at", 0, "2025-01-01T00:00:00", "01abc"),  # no offset
-        encode_cursor("cases:last_message_at", "0", "2025-01-01T00:00:00+00:00", "01abc"),
-        encode_cursor("customers:last_seen_at", "2025-01-01T00:00:00+00:00", "01abc"),
-    ],
-)
-def test_bad_cursors_are_refused(agent, cursor):
-    response = agent.client.get("/api/v1/cases", params={"cursor": cursor})
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "invalid_cursor"
+def test_bad_parameters_are_refused(agent):
+    for params in BAD_PARAMETERS:
+        response = agent.client.get("/api/v1/cases", params=params)
+        assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_input"), params
+
+
+BAD_CURSORS = [
+    "!!!not-base64",
+    "e30",  # {}
+    encode_cursor("cases:waiting", 0, None, "01abc"),  # made for another sort
+    encode_cursor("cases:last_message_at", 0, "not a time", "01abc"),
+    encode_cursor("cases:last_message_at", 0, "2025-01-01T00:00:00", "01abc"),  # no offset
+    encode_cursor("cases:last_message_at", "0", "2025-01-01T00:00:00+00:00", "01abc"),
+    encode_cursor("customers:last_seen_at", "2025-01-01T00:00:00+00:00", "01abc"),
+]
+
+
+def test_bad_cursors_are_refused(agent):
+    for cursor in BAD_CURSORS:
+        response = agent.client.get("/api/v1/cases", params={"cursor": cursor})
+        assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_cursor"), cursor

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from sprawa.channels.models import Channel, ChannelKind
-from sprawa.platform.audit import AuditEntry
+from sprawa.platform.audit import AuditEntry, verify_chain
 from tests.factories import make_actor, make_channel
 
 SETTINGS = {
@@ -14,17 +14,17 @@ SETTINGS = {
     "email": {"address": "BOK@sklep.pl", "imap_host": "imap.sklep.pl", "smtp_host": "smtp.sklep.pl"},
     "whatsapp": {"phone_number_id": "1234567890"},
     "messenger": {"page_id": "987654"},
-    "instagram": {"account_id": "17841400000"},
+    "instagram": {"instagram_account_id": "17841400000"},
     "allegro": {"seller_login": "sklep_ani"},
     "form": {"callback_url": "https://sklep.pl/sprawa/odpowiedz"},
 }
 SECRET = "tajne-haslo-XYZ-123"
 CREDENTIALS = {
     "webchat": {"identity_secret": SECRET},
-    "email": {"imap_username": "bok", "imap_password": SECRET},
+    "email": {"username": "bok", "password": SECRET},
     "whatsapp": {"access_token": SECRET},
     "messenger": {"app_secret": SECRET},
-    "instagram": {"access_token": SECRET},
+    "instagram": {"page_access_token": SECRET},
     "allegro": {"client_id": "klient", "client_secret": SECRET},
     "form": {"signing_secret": SECRET},
 }
@@ -161,27 +161,28 @@ def test_update_merges_credentials_and_replaces_settings(admin, db, runtime):
         json={
             "name": "Biuro obsługi",
             "settings": {**SETTINGS["email"], "auto_reply": {"enabled": True, "text": "Odpiszemy wkrótce."}},
-            "credentials": {"smtp_password": "nowe-haslo-456", "imap_username": None},
+            "credentials": {"smtp_password": "nowe-haslo-456", "username": None},
         },
     )
     assert response.status_code == 200, response.text
     out = response.json()
     assert out["name"] == "Biuro obsługi"
     assert out["settings"]["auto_reply"]["enabled"] is True
-    assert out["credential_keys"] == ["imap_password", "smtp_password"]
+    assert out["credential_keys"] == ["password", "smtp_password"]
     assert "nowe-haslo" not in response.text
     channel = db.get(Channel, created["id"])
     assert runtime.ingest.secrets.open(channel.credentials_encrypted) == {
-        "imap_password": SECRET,
+        "password": SECRET,
         "smtp_password": "nowe-haslo-456",
     }
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "channel.updated")).one()
     assert entry.data["changes"]["credentials_set"] == ["smtp_password"]
-    assert entry.data["changes"]["credentials_removed"] == ["imap_username"]
+    assert entry.data["changes"]["credentials_removed"] == ["username"]
     assert entry.data["changes"]["settings"] == ["auto_reply"]
     assert "nowe-haslo" not in json.dumps(entry.data)
+    assert verify_chain(db, channel.workspace_id) is None
     db.commit()
-    cleared = admin.client.patch(url, json={"credentials": {"imap_password": None, "smtp_password": None}})
+    cleared = admin.client.patch(url, json={"credentials": {"password": None, "smtp_password": None}})
     assert (cleared.json()["has_credentials"], cleared.json()["credential_keys"]) == (False, [])
     db.refresh(channel)
     assert channel.credentials_encrypted == ""
@@ -203,6 +204,17 @@ def test_update_refuses_bad_input_and_keeps_the_channel(admin, db, workspace):
         "",
         "form",
     )
+
+
+def test_a_stored_key_unknown_today_does_not_block_a_change(admin, db, runtime, workspace):
+    sealed = runtime.ingest.secrets.seal({"legacy_token": "stary"})
+    channel = make_channel(db, workspace, ChannelKind.FORM, credentials_encrypted=sealed)
+    db.commit()
+    url = f"/api/v1/channels/{channel.id}"
+    out = admin.client.patch(url, json={"credentials": {"signing_secret": SECRET}}).json()
+    assert out["credential_keys"] == ["legacy_token", "signing_secret"]
+    out = admin.client.patch(url, json={"credentials": {"legacy_token": None}}).json()
+    assert out["credential_keys"] == ["signing_secret"]
 
 
 def test_deactivate_and_activate(admin, db, workspace):
@@ -268,6 +280,12 @@ def test_another_workspaces_channels_are_not_found(outsider, db, workspace, meth
     _error(response, 404, "not_found")
     db.refresh(channel)
     assert (channel.name, channel.active, channel.credentials_encrypted) == ("form test", True, "")
+
+
+def test_unknown_channel_is_404(admin):
+    _error(admin.client.get("/api/v1/channels/00000000000000000000000000"), 404, "not_found")
+    _error(admin.client.patch("/api/v1/channels/nope", json={"name": "X"}), 404, "not_found")
+    _error(admin.client.post("/api/v1/channels/nope/deactivate"), 404, "not_found")
 
 
 def test_lists_show_only_the_own_workspace(outsider, db, workspace):

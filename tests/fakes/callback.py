@@ -3,7 +3,8 @@
 It honours ``Idempotency-Key`` the way a careful shop does: the first request with a key is applied,
 a repeat is answered 200 again without applying. It can be told to fail a fraction of requests
 (429 with Retry-After, 500, a timeout before applying, or a "late" answer after applying, the worst
-case for an outbox) or to follow a script, and it records every request.
+case for an outbox) or to follow a script of outcomes (including any status code), and it records
+every request.
 """
 
 import hashlib
@@ -25,8 +26,7 @@ RATE_LIMITED_DATE = "429-date"
 SERVER_ERROR = "500"
 TIMEOUT = "timeout"  # hang before applying; the client gives up
 LATE = "late"  # apply, then hang past the client's timeout: the sender never learns it worked
-REFUSE = "400"
-REDIRECT = "302"
+REDIRECT = "302"  # Location: redirect_to; any other digits answer that status
 
 
 @dataclass
@@ -190,15 +190,12 @@ class FakeCallback:
                 when = datetime.now(UTC) + timedelta(seconds=self.retry_after_seconds + 1)
                 retry_after = format_datetime(when, usegmt=True)
             return _answer(request, 429, {"error": "slow down"}, {"Retry-After": retry_after})
-        if outcome == SERVER_ERROR:
-            self._record(key, message_id, body, signature_ok, SERVER_ERROR, applied=False)
-            return _answer(request, 500, {"error": "internal error"})
-        if outcome == REFUSE:
-            self._record(key, message_id, body, signature_ok, REFUSE, applied=False)
-            return _answer(request, 400, {"error": "unknown thread"})
         if outcome == REDIRECT:
             self._record(key, message_id, body, signature_ok, REDIRECT, applied=False)
             return _answer(request, 302, {}, {"Location": self.redirect_to})
+        if outcome.isdigit():  # any other status, e.g. "500", "408", "422"
+            self._record(key, message_id, body, signature_ok, outcome, applied=False)
+            return _answer(request, int(outcome), {"error": f"fake answered {outcome}"})
         applied = self._apply(key, message_id, body, signature_ok, late=outcome == LATE)
         if outcome == LATE:
             self._stopping.wait(self.hang_seconds)

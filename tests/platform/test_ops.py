@@ -148,6 +148,10 @@ def _app_with_test_routes(runtime: Runtime):  # type: ignore[no-untyped-def]
     def item(item_id: str) -> dict:
         return {"id": item_id}
 
+    @app.get("/test/boom")
+    def boom() -> dict:
+        raise RuntimeError("a bug")
+
     @app.websocket("/test/ws")
     async def ws(websocket: WebSocket) -> None:
         await websocket.accept()
@@ -282,6 +286,25 @@ def test_request_id_is_made_returned_and_logged(runtime, log_lines):
     )
     for leaked in ("?", "anna", "s3cret", "/test/items/abc"):
         assert leaked not in raw
+
+
+def test_an_unhandled_error_answers_500_with_the_request_id(runtime, log_lines):
+    app = _app_with_test_routes(runtime)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/test/boom", headers={"X-Request-Id": "req-500"})
+        text = client.get("/metrics").text
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "req-500"
+    assert response.json() == {
+        "error": {
+            "code": "internal_error",
+            "message": "something went wrong on our side",
+            "details": {"request_id": "req-500"},
+        }
+    }
+    assert _sample(text, "sprawa_http_requests_total", method="GET", route="/test/boom", status="500") == 1.0
+    line = next(r for r in log_lines.records() if r["logger"] == "sprawa.request")
+    assert (line["level"], line["status"], line["request_id"]) == ("ERROR", 500, "req-500")
 
 
 def test_health_probes_log_at_debug_only(runtime, log_lines):

@@ -151,3 +151,13 @@ def test_another_workspaces_teams_are_not_found(outsider, db, workspace, method,
 def test_lists_show_only_the_own_workspace(outsider, db, workspace):
     _team(db, workspace)
     assert outsider.client.get("/api/v1/teams").json() == {"items": [], "next_cursor": None}
+
+
+def test_changes_are_announced_after_commit_only(admin, runtime, monkeypatch, workspace):
+    published = []
+    monkeypatch.setattr(runtime.bus, "publish", published.append)
+    team = admin.client.post("/api/v1/teams", json={"name": "Zwroty"}).json()
+    _error(admin.client.post("/api/v1/teams", json={"name": "Zwroty"}), 409, "team_name_taken")
+    assert [(e.kind, e.workspace_id, e.data) for e in published] == [
+        ("team.created", workspace.id, {"id": team["id"], "name": "Zwroty"})
+    ]

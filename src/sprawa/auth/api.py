@@ -1,8 +1,6 @@
 """Login, logout, who am I, API tokens; the workspace's users."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from sprawa.auth.models import Role, User
@@ -18,6 +16,7 @@ from sprawa.auth.service import (
     do_update_user,
 )
 from sprawa.deps import SESSION_COOKIE, Admin, CurrentPrincipal, DbSession, RuntimeDep
+from sprawa.platform.pagination import DEFAULT_LIMIT
 from sprawa.workspaces.schemas import CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -99,7 +98,7 @@ def me(request: Request, principal: CurrentPrincipal, db: DbSession) -> MeOut:
 
 @router.get("/tokens")
 def list_tokens(
-    db: DbSession, admin: Admin, cursor: CursorQuery = None, limit: LimitQuery = 50
+    db: DbSession, admin: Admin, cursor: CursorQuery = None, limit: LimitQuery = DEFAULT_LIMIT
 ) -> Page[ApiTokenOut]:
     tokens, next_cursor = api_token_page(db, admin, cursor, limit)
     return Page(items=[ApiTokenOut.model_validate(t) for t in tokens], next_cursor=next_cursor)
@@ -124,9 +123,9 @@ def list_users(
     db: DbSession,
     principal: CurrentPrincipal,
     cursor: CursorQuery = None,
-    limit: LimitQuery = 50,
+    limit: LimitQuery = DEFAULT_LIMIT,
     role: Role | None = None,
-    active: Annotated[bool | None, Query()] = None,
+    active: bool | None = None,
 ) -> Page[UserOut]:
     users, next_cursor = user_page(db, principal, cursor, limit, role=role, active=active)
     return Page(items=users_out(db, users), next_cursor=next_cursor)

@@ -39,6 +39,11 @@ def token_principal(session: Session, token: str) -> Principal | None:
     api_token = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
     if api_token is None or api_token.revoked_at is not None:
         return None
+    if api_token.user_id is not None:
+        # A token acts for its creator: it stops working when that person is deactivated.
+        active = session.scalar(select(User.active).where(User.id == api_token.user_id))
+        if not active:
+            return None
     return Principal(
         workspace_id=api_token.workspace_id,
         role=api_token.role,

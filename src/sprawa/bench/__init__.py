@@ -13,6 +13,7 @@ pending, so the figures are those of the API alone.
 
 import argparse
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -24,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from sprawa.bench.load import MIXES, Pool, run_load, running_server
+from sprawa.bench.load import MIXES, Pool, run_load, running_servers
 from sprawa.bench.report import BenchReport
 from sprawa.bench.seed import (
     SEARCH_WORDS,
@@ -42,6 +43,7 @@ class BenchConfig:
     plan: SeedPlan
     database_url: str = ""
     clients: int = 8
+    servers: int = 1
     duration: float = 30.0
     warmup: float | None = None
     mix: str = "api"
@@ -70,12 +72,13 @@ def run_api_bench(config: BenchConfig, out: Any = print) -> BenchReport:
             engine.dispose()
         warmup = config.warmup if config.warmup is not None else min(2.0, config.duration / 5)
         out(
-            f"Load: {config.clients} clients, {config.duration:.0f} s (+{warmup:.1f} s warm-up), "
-            f"mix '{config.mix}'"
+            f"Load: {config.clients} clients on {config.servers} server process(es), "
+            f"{config.duration:.0f} s (+{warmup:.1f} s warm-up), mix '{config.mix}'"
         )
-        with running_server(url) as server:
+        load_before = os.getloadavg()[0]
+        with running_servers(url, config.servers) as servers:
             samples = run_load(
-                server.base_url,
+                [server.base_url for server in servers],
                 token,
                 pool,
                 mix=MIXES[config.mix],
@@ -90,17 +93,23 @@ def run_api_bench(config: BenchConfig, out: Any = print) -> BenchReport:
             "customers": info.customers,
             "seeded_seconds": None if info.reused else round(info.seconds, 1),
             "mix": config.mix,
-            "server_shutdown_seconds": None
-            if server.shutdown_seconds is None
-            else round(server.shutdown_seconds, 2),
-            "server_exit_code": server.exit_code,
-            "server_graceful_shutdown": server.graceful,
+            "servers": config.servers,
+            "server_shutdown_seconds": max(round(s.shutdown_seconds or 0.0, 2) for s in servers),
+            "server_graceful_shutdown": all(s.graceful for s in servers),
+            # Figures from a busy machine are not comparable: say how busy it was.
+            "cpu_cores": os.cpu_count(),
+            "load_average_before": round(load_before, 2),
+            "load_average_after": round(os.getloadavg()[0], 2),
         }
         report = BenchReport.build(samples, clients=config.clients, context=context)
         out("")
         out(report.render())
-        how = "gracefully" if server.graceful else "NOT gracefully"
-        out(f"\nServer stopped {how} on SIGTERM in {context['server_shutdown_seconds']} s.")
+        out(
+            f"Machine: {context['cpu_cores']} CPU cores, 1-minute load average "
+            f"{context['load_average_before']} before and {context['load_average_after']} after the run."
+        )
+        how = "gracefully" if context["server_graceful_shutdown"] else "NOT gracefully"
+        out(f"Server(s) stopped {how} on SIGTERM within {context['server_shutdown_seconds']} s.")
         return report
     finally:
         if scratch is not None:
@@ -173,6 +182,7 @@ def add_bench_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     api.add_argument("--cases", type=int, default=None, help="cases to seed (default messages/10)")
     api.add_argument("--customers", type=int, default=None, help="customers (default 3000, at most cases)")
     api.add_argument("--clients", type=int, default=8, help="closed-loop clients (default 8)")
+    api.add_argument("--servers", type=int, default=1, help="server processes (default 1)")
     api.add_argument("--duration", type=float, default=30.0, help="measured seconds (default 30)")
     api.add_argument("--warmup", type=float, default=None, help="unmeasured seconds first (default 2)")
     api.add_argument("--database-url", default="", help="target database (default: a fresh SQLite file)")
@@ -191,6 +201,7 @@ def cmd_bench_api(settings: Any, args: argparse.Namespace) -> None:
         plan=SeedPlan(messages=args.messages, cases=cases, customers=customers),
         database_url=args.database_url,
         clients=args.clients,
+        servers=args.servers,
         duration=args.duration,
         warmup=args.warmup,
         mix=args.mix,

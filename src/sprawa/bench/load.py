@@ -176,7 +176,7 @@ def _client_loop(
 
 
 def run_load(
-    base_url: str,
+    base_urls: list[str],
     token: str,
     pool: Pool,
     *,
@@ -186,7 +186,10 @@ def run_load(
     warmup: float,
     seed: int = 7,
 ) -> Samples:
-    """``clients`` closed-loop threads for ``warmup`` + ``duration`` seconds; only the latter is recorded."""
+    """``clients`` closed-loop threads for ``warmup`` + ``duration`` seconds; only the latter is recorded.
+
+    Clients are spread over ``base_urls`` round-robin (several server processes, as behind a balancer).
+    """
     begin = time.perf_counter()
     record_from = begin + warmup
     stop_at = record_from + duration
@@ -195,7 +198,16 @@ def run_load(
     threads = [
         threading.Thread(
             target=_client_loop,
-            args=(base_url, token, mix, pool, seed * 1000 + i, record_from, stop_at, parts[i]),
+            args=(
+                base_urls[i % len(base_urls)],
+                token,
+                mix,
+                pool,
+                seed * 1000 + i,
+                record_from,
+                stop_at,
+                parts[i],
+            ),
             name=f"bench-client-{i}",
             daemon=True,
         )
@@ -234,6 +246,13 @@ class ServerRun:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+@contextlib.contextmanager
+def running_servers(database_url: str, count: int = 1) -> Iterator[list[ServerRun]]:
+    """``count`` independent ``sprawa serve`` processes on one database (stateless, as in production)."""
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(running_server(database_url)) for _ in range(count)]
 
 
 @contextlib.contextmanager

@@ -44,6 +44,8 @@ from sprawa.customers.models import Customer, Identity, IdentityKind
 from sprawa.workspaces.models import Team, Workspace
 
 BENCH_SLUG = "bench"
+# Provider ids of seeded messages start with this (replies sent during a run have none).
+SEEDED_PREFIX = "bench-"
 BATCH = 5000
 # Cases are written in chunks (cases, threads, messages, links, notes) of this many cases.
 CASE_CHUNK = 2000
@@ -286,16 +288,17 @@ def find_bench_workspace(engine: Engine) -> SeedInfo | None:
             conn.execute(select(User.id).where(User.workspace_id == ws, User.role == Role.AGENT)).scalars()
         )
 
-        def count(model: Any) -> int:
+        def count(model: Any, *where: Any) -> int:
             return conn.execute(
-                select(func.count()).select_from(model).where(model.workspace_id == ws)
+                select(func.count()).select_from(model).where(model.workspace_id == ws, *where)
             ).scalar_one()
 
         return SeedInfo(
             workspace_id=ws,
             admin_user_id=admin or "",
             agent_ids=agents,
-            messages=count(Message),
+            # Seeded messages only: the replies of earlier runs do not make the data set another one.
+            messages=count(Message, Message.provider_message_id.like(f"{SEEDED_PREFIX}%")),
             cases=count(Case),
             customers=count(Customer),
             reused=True,
@@ -303,11 +306,45 @@ def find_bench_workspace(engine: Engine) -> SeedInfo | None:
 
 
 def drop_bench_workspace(engine: Engine) -> None:
-    """Delete the bench workspace; foreign keys cascade to everything in it."""
-    with engine.begin() as conn:
+    """Remove the bench workspace: the whole data set when it is the only workspace, else by cascade.
+
+    The cascade deletes row by row and checks every foreign key that points at each row, which is slow
+    at a million messages; a database that holds nothing but the bench data is emptied in bulk instead.
+    """
+    with engine.connect() as conn:
         ws = conn.execute(select(Workspace.id).where(Workspace.slug == BENCH_SLUG)).scalar()
-        if ws is not None:
-            conn.execute(delete(Workspace).where(Workspace.id == ws))
+        others = conn.execute(
+            select(func.count()).select_from(Workspace).where(Workspace.slug != BENCH_SLUG)
+        ).scalar_one()
+    if ws is None:
+        return
+    if others == 0:
+        _empty_all_tables(engine)
+        return
+    with engine.begin() as conn:
+        conn.execute(delete(Workspace).where(Workspace.id == ws))
+
+
+def _empty_all_tables(engine: Engine) -> None:
+    import sprawa.models  # noqa: F401  (every table, so that none is forgotten)
+    from sprawa.db import Base
+
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} CASCADE")
+        return
+    raw = engine.raw_connection()
+    try:
+        # Outside a transaction (the pragma is ignored inside one); restored before the pool takes it back.
+        raw.execute("PRAGMA foreign_keys=OFF")
+        raw.execute("BEGIN IMMEDIATE")
+        for table in tables:
+            raw.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
+        raw.execute("COMMIT")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+        raw.close()
 
 
 def seed_bench(engine: Engine, plan: SeedPlan, *, progress: bool = True) -> SeedInfo:
@@ -645,6 +682,19 @@ def _status_for_age(rng: random.Random, age_days: float) -> CaseStatus:
     return rng.choices([s for s, _ in options], [w for _, w in options])[0]
 
 
+def _subject(rng: random.Random, order: str) -> str:
+    """Subjects as customers write them: a topic, often with an order number or a product."""
+    topic = rng.choice(SUBJECTS)
+    roll = rng.random()
+    if roll < 0.35:
+        return f"{topic} — zamówienie {order}"
+    if roll < 0.6:
+        return f"{topic}: {rng.choice(PRODUCTS)[0].lower()}"
+    if roll < 0.7:
+        return f"Re: {topic}"
+    return topic
+
+
 def _fill(template: str, rng: random.Random, order: str) -> str:
     product = rng.choice(PRODUCTS)[0].lower()
     tracking = f"{rng.randrange(10**15, 10**16)}"
@@ -718,7 +768,7 @@ def _case_rows(
                 "author_user_id": rng.choice(agent_ids) if author == AuthorKind.AGENT else None,
                 "body_text": body,
                 "body_html": None,
-                "provider_message_id": f"bench-{number}-{seq}",
+                "provider_message_id": f"{SEEDED_PREFIX}{number}-{seq}",
                 "inbound_event_id": None,
                 "delivery_status": delivery,
                 "delivery_error": "550 mailbox unavailable" if delivery == DeliveryStatus.FAILED else None,
@@ -736,7 +786,7 @@ def _case_rows(
         resolved_at = min(resolved_at, now)
     if status == CaseStatus.CLOSED:
         closed_at = min(now, (resolved_at or last_at) + timedelta(days=rng.randint(1, 7)))
-    subject = rng.choice(SUBJECTS)
+    subject = _subject(rng, order_number)
     rows["cases"].append(
         {
             "id": case_id,

@@ -104,8 +104,9 @@ def patch_case(case_id: CaseId, body: CaseUpdateIn, db: DbSession, writer: Write
 
 @router.post("/cases/{case_id}/merge")
 def post_merge(case_id: CaseId, body: MergeIn, db: DbSession, writer: Writer) -> LinkChangeResult:
-    source = access_case(db, writer, case_id, for_update=True)
-    target = access_case(db, writer, body.into_case_id, for_update=True)
+    # Rows are locked in id order, so two opposite merges running at once cannot deadlock.
+    locked = {i: access_case(db, writer, i, for_update=True) for i in sorted({case_id, body.into_case_id})}
+    source, target = locked[case_id], locked[body.into_case_id]
     change = do_merge_cases(db, writer, source, target, force=body.force, reason=body.reason)
     return _link_result(change, source, target)
 

@@ -200,6 +200,8 @@ async def agent_socket(websocket: WebSocket, token: str | None = Query(None, max
             now = time.monotonic()
             if now - last_typing.get(case_id, 0.0) < TYPING_EVERY_SECONDS:
                 return
+            if len(last_typing) > 1000:  # bounded: one socket, however long it lives
+                last_typing.clear()
             last_typing[case_id] = now
             if await run_in_threadpool(_may_see_case, runtime.factory, principal, case_id):
                 event = typing_event(principal.workspace_id, case_id, who="agent", user_id=principal.user_id)

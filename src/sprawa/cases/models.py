@@ -60,8 +60,6 @@ class Case(Base):
         Index("ix_cases_priority", "workspace_id", "status", "priority", "last_message_at", "id"),
         Index("ix_cases_sla", "workspace_id", "status", "resolution_due_at", "id"),
         Index("ix_cases_assignee_inbox", "workspace_id", "assignee_id", "status", "last_message_at", "id"),
-        # Search walks recent cases when a word is common, the GIN index below when it is rare.
-        Index("ix_cases_recent", "workspace_id", "last_message_at", "id"),
         Index(
             "ix_cases_subject_fts",
             text("to_tsvector('simple'::regconfig, subject)"),

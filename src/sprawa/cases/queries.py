@@ -613,8 +613,9 @@ def search(session: Session, principal: Principal, q: str, *, limit: int = 10) -
     # customers.queries reads cases too (the customer panel), so it is imported here, not at the top.
     from sprawa.customers.queries import search_customers
 
-    words = query_words(q)
     number = case_number(q)
+    # "#123" names a case; "123" may also be part of an order number or text.
+    words = [] if number is not None and q.strip().startswith("#") else query_words(q)
     return SearchOut(
         cases=_search_cases(session, principal, words, number, limit),
         messages=_search_messages(session, principal, words, limit),
@@ -633,14 +634,17 @@ def _search_cases(
     if not conditions:
         return []
     exact_first = sql_case((Case.number == number, 0), else_=1) if number is not None else literal_column("1")
-    rows = session.execute(
+    cases = session.scalars(
         readable_cases(principal)
-        .with_only_columns(Case, Customer.name)
-        .join(Customer, Customer.id == Case.customer_id)
         .where(or_(*conditions))
         .order_by(exact_first, Case.last_message_at.desc(), Case.id.desc())
         .limit(limit)
     ).all()
+    names = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(Customer.id, Customer.name).where(Customer.id.in_({c.customer_id for c in cases}))
+        ).all()
+    )
     return [
         CaseHit(
             id=case.id,
@@ -648,10 +652,10 @@ def _search_cases(
             subject=case.subject,
             status=case.status,
             customer_id=case.customer_id,
-            customer_name=name,
+            customer_name=names.get(case.customer_id),
             last_message_at=case.last_message_at,
         )
-        for case, name in rows
+        for case in cases
     ]
 
 

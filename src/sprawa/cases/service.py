@@ -632,8 +632,12 @@ def do_split_case(
 
 def do_undo_link_change(session: Session, actor: Principal, change: CaseLinkChange) -> CaseLinkChange:
     """Put back exactly what a merge or split moved; the newest change of the cases is undone first."""
-    source = session.get(Case, change.source_case_id, with_for_update=True)
-    target = session.get(Case, change.target_case_id, with_for_update=True)
+    # Locked in id order, like merges, so that concurrent changes of the same pair cannot deadlock.
+    locked = {
+        i: session.get(Case, i, with_for_update=True)
+        for i in sorted({change.source_case_id, change.target_case_id})
+    }
+    source, target = locked[change.source_case_id], locked[change.target_case_id]
     assert source is not None and target is not None
     check_case_writer(actor, source)
     if change.undone_at is not None:

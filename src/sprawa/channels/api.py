@@ -7,6 +7,7 @@ from sprawa.channels.queries import access_channel, channel_out, channel_page
 from sprawa.channels.schemas import ChannelIn, ChannelOut, ChannelPatch
 from sprawa.channels.service import do_create_channel, do_set_channel_active, do_update_channel
 from sprawa.deps import Admin, CurrentPrincipal, DbSession, RuntimeDep
+from sprawa.platform.pagination import DEFAULT_LIMIT
 from sprawa.workspaces.schemas import CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
@@ -18,7 +19,7 @@ def list_channels(
     runtime: RuntimeDep,
     principal: CurrentPrincipal,
     cursor: CursorQuery = None,
-    limit: LimitQuery = 50,
+    limit: LimitQuery = DEFAULT_LIMIT,
     kind: ChannelKind | None = None,
     active: bool | None = None,
 ) -> Page[ChannelOut]:

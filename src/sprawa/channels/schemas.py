@@ -75,7 +75,7 @@ class WebchatSettings(ChannelSettings):
 
 class EmailSettings(ChannelSettings):
     address: EmailAddress
-    from_name: str = Field("", max_length=200)
+    display_name: str = Field("", max_length=200)
     imap_host: Host
     imap_port: Port = 993
     imap_folder: str = Field("INBOX", min_length=1, max_length=200)
@@ -95,7 +95,7 @@ class MessengerSettings(ChannelSettings):
 
 
 class InstagramSettings(ChannelSettings):
-    account_id: ProviderId
+    instagram_account_id: ProviderId
     page_id: ProviderId | None = None
 
 
@@ -135,16 +135,26 @@ class WebchatCredentials(Strict):
 
 
 class EmailCredentials(Strict):
-    imap_username: Secret | None = None
-    imap_password: Secret | None = None
+    """One mailbox login for IMAP and SMTP; ``smtp_*`` only when sending uses another login."""
+
+    username: Secret | None = None
+    password: Secret | None = None
     smtp_username: Secret | None = None
     smtp_password: Secret | None = None
 
 
-class MetaCredentials(Strict):
-    """WhatsApp Cloud API, Messenger and Instagram: a token, the app secret for webhook signatures."""
+class WhatsappCredentials(Strict):
+    """WhatsApp Cloud API: a system-user token; the app secret signs webhooks; the verify token subscribes."""
 
     access_token: Secret | None = None
+    app_secret: Secret | None = None
+    verify_token: Secret | None = None
+
+
+class PageCredentials(Strict):
+    """Messenger and Instagram messaging: the Facebook page's token and the app's webhook secrets."""
+
+    page_access_token: Secret | None = None
     app_secret: Secret | None = None
     verify_token: Secret | None = None
 
@@ -172,9 +182,9 @@ SETTINGS_MODELS: dict[ChannelKind, type[ChannelSettings]] = {
 CREDENTIAL_MODELS: dict[ChannelKind, type[Strict]] = {
     ChannelKind.WEBCHAT: WebchatCredentials,
     ChannelKind.EMAIL: EmailCredentials,
-    ChannelKind.WHATSAPP: MetaCredentials,
-    ChannelKind.MESSENGER: MetaCredentials,
-    ChannelKind.INSTAGRAM: MetaCredentials,
+    ChannelKind.WHATSAPP: WhatsappCredentials,
+    ChannelKind.MESSENGER: PageCredentials,
+    ChannelKind.INSTAGRAM: PageCredentials,
     ChannelKind.ALLEGRO: AllegroCredentials,
     ChannelKind.FORM: FormCredentials,
 }
@@ -194,7 +204,7 @@ def parse_settings(kind: ChannelKind, data: dict[str, Any], outbound_allow: list
 
 
 def parse_credentials(kind: ChannelKind, data: dict[str, Any]) -> dict[str, str]:
-    """Validated credentials (only the keys that are set), or InvalidInput naming the bad keys."""
+    """Validated credentials (only the keys given), or InvalidInput naming the bad keys."""
     try:
         model = CREDENTIAL_MODELS[kind].model_validate(data)
     except ValidationError as exc:

@@ -2,7 +2,6 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 import nh3
 from sqlalchemy import select
@@ -26,6 +25,7 @@ from sprawa.platform.events import Event, emit
 from sprawa.platform.inbound import InboundEvent, InboundStatus
 from sprawa.platform.jobs import Job, PermanentFailure
 from sprawa.platform.storage import FileStore
+from sprawa.workspaces.queries import link_window
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ class IngestContext:
     store: FileStore
     secrets: SecretBox
     adapters: dict[ChannelKind, ChannelAdapter]
-    link_window: timedelta
     attachment_max_bytes: int
 
 
@@ -62,7 +61,8 @@ def ingest_message(
     )
     thread = _thread(session, channel, customer, msg)
     order_ids = referenced_order_ids(session, customer, f"{msg.subject or ''} {msg.text}")
-    case, reason = find_case_for_inbound(session, customer, thread, order_ids, ctx.link_window)
+    window = link_window(session, channel.workspace_id)
+    case, reason = find_case_for_inbound(session, customer, thread, order_ids, window)
     if case is None:
         case = open_case(
             session,
@@ -303,11 +303,14 @@ def do_update_channel(
         except ValueError:
             # Sealed under an old secret key: whatever is entered now replaces what cannot be read.
             current = {}
-        updated = {**current, **{k: v for k, v in sent["credentials"].items() if v is not None}}
+        # Only what is sent is validated, so a key stored by an older version never blocks a change.
+        given = parse_credentials(
+            channel.kind, {k: v for k, v in sent["credentials"].items() if v is not None}
+        )
+        updated = {**current, **given}
         for key, value in sent["credentials"].items():
             if value is None:
                 updated.pop(key, None)
-        updated = parse_credentials(channel.kind, updated)
         set_keys = sorted(k for k, v in sent["credentials"].items() if v is not None and current.get(k) != v)
         removed = sorted(k for k, v in sent["credentials"].items() if v is None and k in current)
         if set_keys or removed:

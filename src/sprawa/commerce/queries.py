@@ -16,7 +16,9 @@ def referenced_order_ids(session: Session, customer: Customer, text: str) -> lis
 
     Only the customer's own orders count, so a typed number can never tie a message to someone else.
     """
-    tokens = list(dict.fromkeys(m.group(0).upper() for m in _TOKEN.finditer(text)))[:50]
+    found = list(dict.fromkeys(m.group(0).upper() for m in _TOKEN.finditer(text)))[:50]
+    # Some shops print their numbers with a "#" (e.g. #W2611340); customers often leave it out.
+    tokens = found + [f"#{token}" for token in found]
     if not tokens:
         return []
     owner = [Order.customer_id == customer.id]

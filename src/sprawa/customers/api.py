@@ -54,8 +54,10 @@ def patch_customer(customer_id: ItemId, body: CustomerUpdateIn, db: DbSession, w
 def post_customer_merge(
     customer_id: ItemId, body: CustomerMergeIn, db: DbSession, writer: Writer
 ) -> CustomerMergeResult:
-    source = access_customer(db, writer, customer_id, for_update=True)
-    target = access_customer(db, writer, body.into_customer_id, for_update=True)
+    # Rows are locked in id order, so two opposite merges running at once cannot deadlock.
+    ids = sorted({customer_id, body.into_customer_id})
+    locked = {i: access_customer(db, writer, i, for_update=True) for i in ids}
+    source, target = locked[customer_id], locked[body.into_customer_id]
     return _merge_result(do_merge_customers(db, writer, source, target), source, target)
 
 

@@ -264,8 +264,11 @@ def do_merge_customers(
 
 def do_unmerge_customers(session: Session, actor: Principal, merge: CustomerMerge) -> CustomerMerge:
     """Give back to the source customer exactly the rows the merge moved; the newest merge goes first."""
-    source = session.get(Customer, merge.source_id, with_for_update=True)
-    target = session.get(Customer, merge.target_id, with_for_update=True)
+    # Locked in id order, like merges, so that concurrent changes of the same pair cannot deadlock.
+    locked = {
+        i: session.get(Customer, i, with_for_update=True) for i in sorted({merge.source_id, merge.target_id})
+    }
+    source, target = locked[merge.source_id], locked[merge.target_id]
     assert source is not None and target is not None
     check_customer_writer(actor, source)
     if merge.undone_at is not None:

@@ -13,6 +13,7 @@ from sprawa.knowledge.service import (
     do_set_article_published,
     do_update_article,
 )
+from sprawa.platform.pagination import DEFAULT_LIMIT
 from sprawa.workspaces.schemas import CursorQuery, Language, LimitQuery, Page
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
@@ -23,7 +24,7 @@ def list_articles(
     db: DbSession,
     principal: CurrentPrincipal,
     cursor: CursorQuery = None,
-    limit: LimitQuery = 50,
+    limit: LimitQuery = DEFAULT_LIMIT,
     language: Language | None = None,
     category: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,

@@ -5,6 +5,7 @@ process do not collide. HTTP series are labelled by route template (``/api/v1/ca
 raw path, so ids cannot explode the number of series. Queue figures are read from the database on scrape.
 """
 
+import json
 import logging
 import re
 import time
@@ -241,6 +242,18 @@ def _mount_template(scope: Scope) -> str:
     return UNMATCHED
 
 
+def _internal_error(request_id: str) -> bytes:
+    return json.dumps(
+        {
+            "error": {
+                "code": "internal_error",
+                "message": "something went wrong on our side",
+                "details": {"request_id": request_id},
+            }
+        }
+    ).encode()
+
+
 def _incoming_request_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
@@ -291,8 +304,29 @@ class ObservabilityMiddleware:
             await send(message)
 
         started = time.perf_counter()
+        response_started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send_wrapper(message)
+
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, send_tracked)
+        except Exception:
+            # Answer here, so that the 500 carries the request id the caller can quote to support;
+            # re-raised so that the server still logs the traceback.
+            if not response_started:
+                await send_tracked(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [(b"content-type", b"application/json")],
+                    }
+                )
+                await send_tracked({"type": "http.response.body", "body": _internal_error(request_id)})
+            raise
         finally:
             duration = time.perf_counter() - started
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"

@@ -2,9 +2,10 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body
 
 from sprawa.deps import Admin, CurrentPrincipal, DbSession
+from sprawa.platform.pagination import DEFAULT_LIMIT
 from sprawa.workspaces.models import PolicyKind
 from sprawa.workspaces.queries import (
     access_active_policy,
@@ -59,7 +60,7 @@ def update_workspace(body: WorkspacePatch, db: DbSession, admin: Admin) -> Works
 
 @router.get("/teams", tags=["teams"])
 def list_teams(
-    db: DbSession, principal: CurrentPrincipal, cursor: CursorQuery = None, limit: LimitQuery = 50
+    db: DbSession, principal: CurrentPrincipal, cursor: CursorQuery = None, limit: LimitQuery = DEFAULT_LIMIT
 ) -> Page[TeamOut]:
     teams, next_cursor = team_page(db, principal, cursor, limit)
     return Page(items=teams_out(db, teams), next_cursor=next_cursor)
@@ -114,11 +115,11 @@ def list_policy_versions(
     kind: PolicyKind,
     db: DbSession,
     principal: CurrentPrincipal,
-    cursor: Annotated[str | None, Query(pattern="^[0-9]{1,9}$")] = None,
-    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[PolicyOut]:
     """Every version of one policy, newest first."""
-    rows, next_cursor = policy_history(db, principal, kind, int(cursor) if cursor else None, limit)
+    rows, next_cursor = policy_history(db, principal, kind, cursor, limit)
     return Page(items=[PolicyOut.model_validate(p) for p in rows], next_cursor=next_cursor)
 
 

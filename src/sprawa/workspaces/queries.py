@@ -1,10 +1,11 @@
 """Reads of workspace configuration, scoped to the principal's workspace: settings, teams, policies.
 
-``keyset_page`` is the one way the admin lists page: by id (ids sort by creation time), ``limit + 1``
-rows to know whether another page follows.
+``keyset_page`` is how the admin lists page: by id (ids sort by creation time), reading ``limit + 1``
+rows to know whether another page follows, with the opaque cursors of ``platform.pagination``.
 """
 
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
@@ -14,6 +15,7 @@ from sprawa.auth.models import TeamMember
 from sprawa.auth.schemas import Principal
 from sprawa.db import Base
 from sprawa.platform.errors import NotFound
+from sprawa.platform.pagination import cursor_int, cursor_str, decode_cursor, encode_cursor
 from sprawa.workspaces.models import Policy, PolicyKind, Team, Workspace
 from sprawa.workspaces.schemas import (
     DEFAULT_LINK_WINDOW_MINUTES,
@@ -30,12 +32,14 @@ def keyset_page(
     session: Session, stmt: Select[tuple[Row]], model: type[Row], cursor: str | None, limit: int
 ) -> tuple[list[Row], str | None]:
     """Rows of ``model`` after ``cursor`` in id order, and the next page's cursor (None on the last)."""
+    kind = f"{model.__tablename__}.id"
     if cursor:
-        stmt = stmt.where(model.id > cursor)
+        [after] = decode_cursor(cursor, kind, 1)
+        stmt = stmt.where(model.id > cursor_str(after, 26))
     rows = list(session.scalars(stmt.order_by(model.id).limit(limit + 1)))
     if len(rows) > limit:
         rows = rows[:limit]
-        return rows, rows[-1].id
+        return rows, encode_cursor(kind, rows[-1].id)
     return rows, None
 
 
@@ -162,14 +166,22 @@ def access_active_policy(session: Session, principal: Principal, kind: PolicyKin
 
 
 def policy_history(
-    session: Session, principal: Principal, kind: PolicyKind, before_version: int | None, limit: int
+    session: Session, principal: Principal, kind: PolicyKind, cursor: str | None, limit: int
 ) -> tuple[list[Policy], str | None]:
-    """Versions of one policy, newest first; the cursor is the last version shown."""
+    """Versions of one policy, newest first; the cursor holds the last version shown."""
+    cursor_kind = f"policies.{kind}.version"
     stmt = readable_policies(principal).where(Policy.kind == kind)
-    if before_version is not None:
-        stmt = stmt.where(Policy.version < before_version)
+    if cursor:
+        [before] = decode_cursor(cursor, cursor_kind, 1)
+        stmt = stmt.where(Policy.version < cursor_int(before))
     rows = list(session.scalars(stmt.order_by(Policy.version.desc()).limit(limit + 1)))
     if len(rows) > limit:
         rows = rows[:limit]
-        return rows, str(rows[-1].version)
+        return rows, encode_cursor(cursor_kind, rows[-1].version)
     return rows, None
+
+
+def link_window(session: Session, workspace_id: str) -> timedelta:
+    """How long after its last message a resolved case still takes the customer's next message back."""
+    settings = session.scalar(select(Workspace.settings).where(Workspace.id == workspace_id)) or {}
+    return timedelta(minutes=int(settings.get("link_window_minutes", DEFAULT_LINK_WINDOW_MINUTES)))

@@ -1,7 +1,7 @@
 """Shapes of workspace configuration: settings, teams, typed policies per kind, and list pages.
 
-``Page``, ``CursorQuery`` and ``LimitQuery`` are the one pagination contract of the admin API: items are
-ordered by id (ids sort by creation time) and ``next_cursor`` is passed back as ``cursor``.
+``Page``, ``CursorQuery`` and ``LimitQuery`` are the pagination contract of the admin lists: items come in
+id order (ids sort by creation time) and the opaque ``next_cursor`` is passed back as ``cursor``.
 """
 
 import re
@@ -27,11 +27,11 @@ from pydantic import (
 from sprawa.cases.models import Priority
 from sprawa.commerce.base import OrderStatus
 from sprawa.platform.errors import InvalidInput
+from sprawa.platform.pagination import MAX_CURSOR_CHARS, MAX_LIMIT
 from sprawa.workspaces.models import PolicyKind
 
 # ---------------------------------------------------------------------------------------------- pages
 
-MAX_PAGE = 100
 T = TypeVar("T")
 
 
@@ -43,9 +43,9 @@ class Page(BaseModel, Generic[T]):
 
 
 CursorQuery = Annotated[
-    str | None, Query(max_length=26, pattern="^[0-9a-z]{1,26}$", description="next_cursor of the last page")
+    str | None, Query(min_length=1, max_length=MAX_CURSOR_CHARS, description="next_cursor of the last page")
 ]
-LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 def validation_details(exc: ValidationError, prefix: str = "") -> list[dict[str, Any]]:

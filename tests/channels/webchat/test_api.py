@@ -256,6 +256,32 @@ def test_demo_shop_page_and_widget_assets(client, chat):
     assert page.status_code == 200
     assert "Leśna Polana" in page.text and "/widget/v1/widget.js" in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
-    assert config == {"channel": chat.public_key, "name": "Czat na stronie"}
+    assert config == {"channel": chat.public_key, "name": "Czat na stronie", "greeting": None}
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
-    assert client.get("/demo/shop/config?channel=nope").json() == {"channel": None, "name": None}
+    assert client.get("/demo/shop/config?channel=nope").json() == {
+        "channel": None,
+        "name": None,
+        "greeting": None,
+    }
+
+
+def test_a_chat_limited_to_the_shops_sites_starts_only_there(client, db, workspace):
+    chat = make_channel(
+        db,
+        workspace,
+        ChannelKind.WEBCHAT,
+        settings={"allowed_origins": ["https://lesnapolana.pl"], "greeting": "Dzień dobry!"},
+    )
+    db.commit()
+    url = f"/widget/v1/{chat.public_key}/sessions"
+
+    refused = client.post(url, json={}, headers={"Origin": "https://obcy.example"})
+    shop = client.post(url, json={}, headers={"Origin": "https://LesnaPolana.pl"})
+    own_demo_page = client.post(url, json={}, headers={"Origin": "http://testserver"})
+    not_a_browser = client.post(url, json={})
+
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "origin_not_allowed"
+    assert [r.status_code for r in (shop, own_demo_page, not_a_browser)] == [201, 201, 201]
+    assert shop.json()["greeting"] == "Dzień dobry!"
+    assert _count(db, Customer) == 3

@@ -125,7 +125,14 @@ def start_session(
 ) -> SessionOut:
     """Start a chat: returns the visitor token the widget keeps and sends with every request."""
     _limits(request)["sessions"].check(request.client.host if request.client else "?")
-    return do_start_session(db, runtime.settings.resolved_secret_key, channel_public_key, body)
+    return do_start_session(
+        db,
+        runtime.settings.resolved_secret_key,
+        channel_public_key,
+        body,
+        origin=request.headers.get("origin"),
+        host=request.headers.get("host", ""),
+    )
 
 
 @router.post("/messages")
@@ -297,4 +304,10 @@ def demo_shop_config(
 ) -> dict[str, Any]:
     """Which chat the demo page talks to (none until ``sprawa demo`` or an admin created one)."""
     found = demo_channel(db, channel)
-    return {"channel": found.public_key if found else None, "name": found.name if found else None}
+    if found is None:
+        return {"channel": None, "name": None, "greeting": None}
+    return {
+        "channel": found.public_key,
+        "name": found.name,
+        "greeting": found.settings.get("greeting") or None,
+    }

@@ -31,6 +31,7 @@ class SessionOut(BaseModel):
     visitor_id: str
     channel_name: str
     language: str | None
+    greeting: str | None = None
 
 
 class SendIn(BaseModel):

@@ -17,6 +17,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -45,7 +46,7 @@ from sprawa.channels.webchat.schemas import (
 from sprawa.customers.models import IdentityKind
 from sprawa.customers.service import normalise_identity, resolve_customer
 from sprawa.platform.crypto import sign, unsign
-from sprawa.platform.errors import Conflict, RateLimited, Unauthorized
+from sprawa.platform.errors import Conflict, Forbidden, RateLimited, Unauthorized
 from sprawa.platform.events import Event
 from sprawa.platform.ids import new_id
 from sprawa.platform.inbound import record_inbound
@@ -110,9 +111,31 @@ def check_visitor_token(secret_key: str, token: str) -> Visitor:
     return Visitor(public_key=public_key, visitor_id=visitor_id)
 
 
-def do_start_session(db: Session, secret_key: str, public_key: str, data: SessionIn) -> SessionOut:
+def check_origin(channel: Channel, origin: str | None, own_host: str) -> None:
+    """A chat limited to the shop's sites (``allowed_origins``) starts only on them (or on our own host).
+
+    Browsers always send ``Origin`` with a cross-site POST; a client without one is not a browser page.
+    """
+    allowed = {o.lower().rstrip("/") for o in (channel.settings or {}).get("allowed_origins") or []}
+    if not allowed or origin is None:
+        return
+    origin = origin.lower().rstrip("/")
+    if origin not in allowed and urlsplit(origin).netloc != own_host.lower():
+        raise Forbidden("this chat cannot be embedded on this site", code="origin_not_allowed")
+
+
+def do_start_session(
+    db: Session,
+    secret_key: str,
+    public_key: str,
+    data: SessionIn,
+    *,
+    origin: str | None = None,
+    host: str = "",
+) -> SessionOut:
     """Open a chat session: a new visitor id, its customer, and the token that proves it."""
     channel = webchat_channel(db, public_key)
+    check_origin(channel, origin, host)
     typed = [
         IdentityClaim(kind, normalise_identity(kind, value))
         for kind, value in ((IdentityKind.EMAIL, data.email), (IdentityKind.PHONE, data.phone))
@@ -131,6 +154,7 @@ def do_start_session(db: Session, secret_key: str, public_key: str, data: Sessio
         visitor_id=visitor_id,
         channel_name=channel.name,
         language=data.language,
+        greeting=(channel.settings or {}).get("greeting") or None,
     )
 
 

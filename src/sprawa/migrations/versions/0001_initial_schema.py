@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 16:49:06.620144
+Create Date: 2026-11-23 16:51:47.862978
 """
 
 from collections.abc import Sequence
@@ -305,7 +305,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_cases_inbox', ['workspace_id', 'status', 'last_message_at', 'id'], unique=False)
         batch_op.create_index('ix_cases_priority', ['workspace_id', 'status', 'priority', 'last_message_at', 'id'], unique=False)
-        batch_op.create_index('ix_cases_recent', ['workspace_id', 'last_message_at', 'id'], unique=False)
         batch_op.create_index('ix_cases_sla', ['workspace_id', 'status', 'resolution_due_at', 'id'], unique=False)
         batch_op.create_index('ix_cases_waiting', ['workspace_id', 'status', 'last_inbound_at', 'id'], unique=False)
 
@@ -967,7 +966,6 @@ def downgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_waiting')
         batch_op.drop_index('ix_cases_sla')
-        batch_op.drop_index('ix_cases_recent')
         batch_op.drop_index('ix_cases_priority')
         batch_op.drop_index('ix_cases_inbox')
         batch_op.drop_index(batch_op.f('ix_cases_customer_id'))

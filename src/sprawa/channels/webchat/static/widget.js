@@ -46,7 +46,7 @@
     if (frame.type === "case") {
       if (frame.case.id !== state.caseId) {
         // The conversation continues in a new case: show that case from its beginning.
-        Array.prototype.forEach.call(log.querySelectorAll(".sprawa-msg:not(.sprawa-pending)"), function (n) { n.remove(); });
+        Array.prototype.forEach.call(log.querySelectorAll(".sprawa-msg:not(.sprawa-pending):not(.sprawa-greeting)"), function (n) { n.remove(); });
         shown = {};
         state.caseId = frame.case.id; state.lastSeq = 0; save();
       }
@@ -153,9 +153,11 @@
   function init(config) {
     channel = config.channel;
     build(config.name);
+    if (config.greeting) bubble("out", "system", config.greeting, "sprawa-greeting");
     if (!channel) { launcher.disabled = true; launcher.textContent = "Czat niedostępny"; return; }
     load();
-    if (state.token) connect(); // resume the earlier conversation
+    state.lastSeq = 0; // a fresh page shows the whole current conversation; reconnects resume by seq
+    if (state.token) connect();
   }
   if (script.dataset.channel) {
     init({ channel: script.dataset.channel });
