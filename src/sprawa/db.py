@@ -88,14 +88,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the lock up front (no deadlocking upgrades); read-only units of work
+            # (``read_only_engine``) begin DEFERRED so that readers never queue behind writers (WAL).
+            mode = "DEFERRED" if conn.get_execution_options().get("read_only") else "IMMEDIATE"
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def read_only_engine(engine: Engine) -> Engine:
+    """The same engine, marked for units of work that only read."""
+    return engine.execution_options(read_only=True)
 
 
 def on_commit(session: Session, fn: Callable[[], None]) -> None:

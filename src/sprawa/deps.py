@@ -24,9 +24,13 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_db(runtime: RuntimeDep) -> Iterator[Session]:
-    """The request's unit of work: committed before the response is sent, rolled back on error."""
-    with runtime.factory() as session, session.begin():
+def get_db(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
+    """The request's unit of work: committed before the response is sent, rolled back on error.
+
+    GET and HEAD handlers only read, so they get a reader that does not take SQLite's write lock.
+    """
+    factory = runtime.reader if request.method in ("GET", "HEAD") else runtime.factory
+    with factory() as session, session.begin():
         yield session
 
 

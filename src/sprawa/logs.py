@@ -23,6 +23,8 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # of a Polish phone number, so that dates ("2025-01-31") and small counts stay readable.
 _DIGIT_RUN = re.compile(r"(?<!\w)\+?\(?\d[\d \-()]{6,}\d(?!\w)")
 _MIN_PHONE_DIGITS = 9
+# Credentials in URLs (uvicorn logs WebSocket request lines with their query string).
+_SECRET_PARAM = re.compile(r"((?:token|key|secret|password)=)[^&\s\"']+", re.IGNORECASE)
 
 # Libraries that log whole URLs (query strings may carry tokens or e-mail addresses) at INFO.
 QUIET_LOGGERS = ("httpx", "httpcore")
@@ -36,8 +38,8 @@ def _mask_digits(match: re.Match[str]) -> str:
 
 
 def mask_pii(text: str) -> str:
-    """Last line of defence: e-mail addresses and phone numbers are masked in any logged text."""
-    return _DIGIT_RUN.sub(_mask_digits, _EMAIL.sub("[email]", text))
+    """Last line of defence: e-mail addresses, phone numbers and URL secrets are masked in any logged text."""
+    return _SECRET_PARAM.sub(r"\1[secret]", _DIGIT_RUN.sub(_mask_digits, _EMAIL.sub("[email]", text)))
 
 
 def _mask_value(value: Any) -> Any:

@@ -10,7 +10,7 @@ from sprawa.channels.base import ChannelAdapter
 from sprawa.channels.models import ChannelKind
 from sprawa.channels.service import IngestContext, mark_delivery_dead, run_delivery_job, run_inbound_job
 from sprawa.config import Settings
-from sprawa.db import make_engine
+from sprawa.db import make_engine, read_only_engine
 from sprawa.platform.crypto import SecretBox
 from sprawa.platform.events import EventBus, make_bus
 from sprawa.platform.http import SafeHttp
@@ -31,6 +31,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     factory: sessionmaker[Session]
+    reader: sessionmaker[Session]
     bus: EventBus
     http: SafeHttp
     ingest: IngestContext
@@ -40,6 +41,7 @@ class Runtime:
         engine = make_engine(settings.resolved_database_url)
         bus = make_bus(settings.bus_kind, settings.resolved_database_url)
         factory = sessionmaker(engine, expire_on_commit=False, info={"bus": bus})
+        reader = sessionmaker(read_only_engine(engine), expire_on_commit=False, info={"bus": bus})
         http = SafeHttp(allow=settings.outbound_allow)
         ingest = IngestContext(
             store=FileStore(settings.attachments_dir),
@@ -47,7 +49,15 @@ class Runtime:
             adapters=build_adapters(http),
             attachment_max_bytes=settings.attachment_max_bytes,
         )
-        return cls(settings=settings, engine=engine, factory=factory, bus=bus, http=http, ingest=ingest)
+        return cls(
+            settings=settings,
+            engine=engine,
+            factory=factory,
+            reader=reader,
+            bus=bus,
+            http=http,
+            ingest=ingest,
+        )
 
     def worker(self) -> Worker:
         return Worker(

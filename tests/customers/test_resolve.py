@@ -68,3 +68,11 @@ def test_identities_are_scoped_per_workspace(db, workspace, other_workspace):
     b = resolve_customer(db, other_workspace.id, [IdentityClaim(E, "ewa@x.pl", True)])
     assert a.id != b.id
     assert (a.workspace_id, b.workspace_id) == (workspace.id, other_workspace.id)
+
+
+def test_someone_elses_typed_email_is_not_copied_into_contact_data(db, workspace):
+    resolve_customer(db, workspace.id, [IdentityClaim(E, "ola@x.pl", True)])
+    visitor = resolve_customer(
+        db, workspace.id, [IdentityClaim(V, "v-2", True), IdentityClaim(E, "ola@x.pl")]
+    )
+    assert visitor.email is None

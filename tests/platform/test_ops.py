@@ -350,6 +350,11 @@ def test_mask_pii_keeps_dates_and_small_numbers():
     assert mask_pii("(22) 628-12-34 desk") == "[phone] desk"
 
 
+def test_mask_pii_hides_secrets_in_urls():
+    line = "WebSocket /api/v1/ws?token=spr_Ab-c1&after_seq=3 [accepted]"
+    assert mask_pii(line) == "WebSocket /api/v1/ws?token=[secret]&after_seq=3 [accepted]"
+
+
 # --- graceful stop of the worker process ----------------------------------------------------------------
 
 

@@ -119,6 +119,8 @@ def _resolve(
                     verified=claim.verified,
                 )
             )
+        elif identity.customer_id != customer.id and live_customer(session, identity.customer_id) != customer:
+            continue  # someone else's identity, typed here: never copied into this customer's contact data
         elif claim.verified and not identity.verified:
             identity.verified = True
         if claim.kind == IdentityKind.EMAIL and not customer.email:
