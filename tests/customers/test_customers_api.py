@@ -280,6 +280,7 @@ def test_merge_moves_everything_and_undo_restores_exactly(db, workspace, people,
         "cases": 1,
         "messages": 1,
         "orders": 1,
+        "survey_responses": 0,
     }
     assert body["source"]["merged_into_id"] == people["anna"]
     after = ownership(db)

@@ -30,7 +30,9 @@ class AIDecision(Base):
     chosen: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     escalation_reasons: Mapped[list[str]] = mapped_column(default=list)
-    reply_message_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    reply_message_id: Mapped[str | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), index=True
+    )
     reply_text: Mapped[str | None] = mapped_column(Text)
     model: Mapped[str | None] = mapped_column(String(100))
     provider: Mapped[str | None] = mapped_column(String(100))

@@ -42,7 +42,9 @@ class Customer(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     flags: Mapped[list[str]] = mapped_column(default=list)
     consents: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    merged_into_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    merged_into_id: Mapped[str | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -173,8 +173,9 @@ def _merge_models() -> tuple[Any, ...]:
     from sprawa.cases.models import Case, Message
     from sprawa.channels.models import Thread
     from sprawa.commerce.models import Order
+    from sprawa.insights.models import SurveyResponse
 
-    return (Identity, Thread, Case, Message, Order)
+    return (Identity, Thread, Case, Message, Order, SurveyResponse)
 
 
 # --- Agent writes on customers (REST API) ----------------------------------------------------------------

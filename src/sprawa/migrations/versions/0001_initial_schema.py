@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 16:51:47.862978
+Create Date: 2026-11-23 17:43:24.525704
 """
 
 from collections.abc import Sequence
@@ -103,6 +103,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.create_index('ix_customers_list', ['workspace_id', 'last_seen_at', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customers_merged_into_id'), ['merged_into_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('demo_customers',
@@ -164,6 +165,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.create_index('ix_jobs_due', ['status', 'run_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_jobs_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('knowledge_articles',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
@@ -302,8 +304,10 @@ def upgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cases_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index('ix_cases_assignee_inbox', ['workspace_id', 'assignee_id', 'status', 'last_message_at', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_channel_id'), ['channel_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_cases_inbox', ['workspace_id', 'status', 'last_message_at', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_merged_into_id'), ['merged_into_id'], unique=False)
         batch_op.create_index('ix_cases_priority', ['workspace_id', 'status', 'priority', 'last_message_at', 'id'], unique=False)
         batch_op.create_index('ix_cases_sla', ['workspace_id', 'status', 'resolution_due_at', 'id'], unique=False)
         batch_op.create_index('ix_cases_waiting', ['workspace_id', 'status', 'last_inbound_at', 'id'], unique=False)
@@ -491,6 +495,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('case_activities', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_activities_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_activities_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('case_link_changes',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
@@ -510,6 +515,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_link_changes'))
     )
     with op.batch_alter_table('case_link_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_link_changes_source_case_id'), ['source_case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_link_changes_target_case_id'), ['target_case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_link_changes_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('case_orders',
@@ -527,6 +534,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('case_orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_orders_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_orders_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('demo_order_items',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
@@ -628,6 +636,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notes'))
     )
     with op.batch_alter_table('notes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notes_author_user_id'), ['author_user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notes_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notes_workspace_id'), ['workspace_id'], unique=False)
 
@@ -648,6 +657,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('order_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_items_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_order_items_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('shipments',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
@@ -670,6 +680,7 @@ def upgrade() -> None:
     with op.batch_alter_table('shipments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_shipments_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipments_tracking_number'), ['tracking_number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_shipments_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('survey_responses',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
@@ -764,11 +775,12 @@ def upgrade() -> None:
     sa.UniqueConstraint('channel_id', 'provider_message_id', name=op.f('uq_messages_channel_id_provider_message_id'))
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_messages_author_user_id'), ['author_user_id'], unique=False)
         batch_op.create_index('ix_messages_case_seq', ['case_id', 'seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_messages_inbound_event_id'), ['inbound_event_id'], unique=False)
         batch_op.create_index('ix_messages_recent', ['workspace_id', 'created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_thread_id'), ['thread_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_messages_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('ai_decisions',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
@@ -803,6 +815,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ai_decisions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ai_decisions_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ai_decisions_reply_message_id'), ['reply_message_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ai_decisions_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('attachments',
@@ -857,15 +870,17 @@ def downgrade() -> None:
     op.drop_table('attachments')
     with op.batch_alter_table('ai_decisions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ai_decisions_workspace_id'))
+        batch_op.drop_index(batch_op.f('ix_ai_decisions_reply_message_id'))
         batch_op.drop_index(batch_op.f('ix_ai_decisions_case_id'))
 
     op.drop_table('ai_decisions')
     with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_messages_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_messages_thread_id'))
         batch_op.drop_index('ix_messages_recent')
+        batch_op.drop_index(batch_op.f('ix_messages_inbound_event_id'))
         batch_op.drop_index(batch_op.f('ix_messages_customer_id'))
         batch_op.drop_index('ix_messages_case_seq')
+        batch_op.drop_index(batch_op.f('ix_messages_author_user_id'))
 
     op.drop_table('messages')
     with op.batch_alter_table('demo_shipment_events', schema=None) as batch_op:
@@ -885,17 +900,20 @@ def downgrade() -> None:
 
     op.drop_table('survey_responses')
     with op.batch_alter_table('shipments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shipments_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_shipments_tracking_number'))
         batch_op.drop_index(batch_op.f('ix_shipments_order_id'))
 
     op.drop_table('shipments')
     with op.batch_alter_table('order_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_order_items_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_order_items_order_id'))
 
     op.drop_table('order_items')
     with op.batch_alter_table('notes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notes_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_notes_case_id'))
+        batch_op.drop_index(batch_op.f('ix_notes_author_user_id'))
 
     op.drop_table('notes')
     with op.batch_alter_table('demo_shipments', schema=None) as batch_op:
@@ -916,14 +934,18 @@ def downgrade() -> None:
 
     op.drop_table('demo_order_items')
     with op.batch_alter_table('case_orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_orders_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_case_orders_order_id'))
 
     op.drop_table('case_orders')
     with op.batch_alter_table('case_link_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_link_changes_workspace_id'))
+        batch_op.drop_index(batch_op.f('ix_case_link_changes_target_case_id'))
+        batch_op.drop_index(batch_op.f('ix_case_link_changes_source_case_id'))
 
     op.drop_table('case_link_changes')
     with op.batch_alter_table('case_activities', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_activities_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_case_activities_case_id'))
 
     op.drop_table('case_activities')
@@ -967,8 +989,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_cases_waiting')
         batch_op.drop_index('ix_cases_sla')
         batch_op.drop_index('ix_cases_priority')
+        batch_op.drop_index(batch_op.f('ix_cases_merged_into_id'))
         batch_op.drop_index('ix_cases_inbox')
         batch_op.drop_index(batch_op.f('ix_cases_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_cases_channel_id'))
         batch_op.drop_index('ix_cases_assignee_inbox')
         batch_op.drop_index(batch_op.f('ix_cases_assignee_id'))
 
@@ -992,6 +1016,7 @@ def downgrade() -> None:
     op.drop_table('products')
     op.drop_table('knowledge_articles')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_jobs_workspace_id'))
         batch_op.drop_index('ix_jobs_due')
 
     op.drop_table('jobs')
@@ -1003,6 +1028,7 @@ def downgrade() -> None:
     op.drop_table('demo_customers')
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customers_workspace_id'))
+        batch_op.drop_index(batch_op.f('ix_customers_merged_into_id'))
         batch_op.drop_index('ix_customers_list')
 
     op.drop_table('customers')
