@@ -32,4 +32,8 @@ def run_worker(runtime: Runtime, stop: threading.Event) -> None:
         except Exception:  # the database went away: keep trying, never die silently
             log.exception("worker loop error")
             stop.wait(ERROR_PAUSE_SECONDS)
+    try:
+        worker.retire()
+    except Exception:  # the database is gone; the heartbeat simply ages out
+        log.warning("could not retire the worker heartbeat", extra={"worker_id": worker.worker_id})
     log.info("worker stopped", extra={"worker_id": worker.worker_id})

@@ -157,3 +157,19 @@ def test_unknown_case_is_not_found(agent):
         response = agent.client.get(path)
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
+
+
+def test_attachments_download_as_files_only_in_their_workspace(db, runtime, channel, agent, outsider):
+    photo = InboundAttachment("zdjęcie <paczki>.html", "text/html", b"<script>alert(1)</script>")
+    message = inbound(db, runtime, channel, "Paczka przyszła zgnieciona", attachments=[photo])
+    db.commit()
+    [attachment] = agent.client.get(f"/api/v1/cases/{message.case_id}").json()["timeline"][0]["message"][
+        "attachments"
+    ]
+    response = agent.client.get(f"/api/v1/attachments/{attachment['id']}")
+    assert response.status_code == 200
+    assert response.content == b"<script>alert(1)</script>"
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-disposition"].startswith("attachment;")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert outsider.client.get(f"/api/v1/attachments/{attachment['id']}").status_code == 404

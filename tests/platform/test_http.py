@@ -33,6 +33,10 @@ PRIVATE = [
     "http://017700000001/",  # ... and in octal
     "http://167772161/",  # 10.0.0.1
     "http://224.0.0.1/",  # multicast
+    "http://[2002:7f00:1::]/",  # 6to4 around 127.0.0.1
+    "http://[2002:a9fe:a9fe::]/",  # 6to4 around the metadata address
+    "http://[64:ff9b::a00:1]/",  # NAT64 around 10.0.0.1
+    "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",  # Teredo around 127.0.0.1
 ]
 
 

@@ -3,10 +3,12 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import FileResponse
 
 from sprawa.cases.models import Case, CaseLinkChange
 from sprawa.cases.queries import (
     CaseFilters,
+    access_attachment,
     access_case,
     access_link_change,
     case_detail,
@@ -39,7 +41,7 @@ from sprawa.cases.service import (
     do_undo_link_change,
     do_update_case,
 )
-from sprawa.deps import CurrentPrincipal, DbSession, Writer
+from sprawa.deps import CurrentPrincipal, DbSession, RuntimeDep, Writer
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -143,4 +145,19 @@ def _link_result(change: CaseLinkChange, source: Case, target: Case) -> LinkChan
         change=LinkChangeOut.model_validate(change),
         source=CaseOut.model_validate(source),
         target=CaseOut.model_validate(target),
+    )
+
+
+@router.get("/attachments/{attachment_id}", response_class=FileResponse)
+def download_attachment(
+    attachment_id: CaseId, db: DbSession, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> FileResponse:
+    """The file as a download, never rendered inline: customer files are untrusted content."""
+    attachment = access_attachment(db, principal, attachment_id)
+    return FileResponse(
+        runtime.ingest.store.path(attachment.storage_key),
+        filename=attachment.filename,
+        content_disposition_type="attachment",
+        media_type="application/octet-stream",
+        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
     )

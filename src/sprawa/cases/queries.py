@@ -118,6 +118,18 @@ def access_case(session: Session, principal: Principal, case_id: str, *, for_upd
     return case
 
 
+def access_attachment(session: Session, principal: Principal, attachment_id: str) -> Attachment:
+    """A file of the principal's workspace; NotFound otherwise."""
+    attachment = session.scalars(
+        select(Attachment).where(
+            Attachment.id == attachment_id, Attachment.workspace_id == principal.workspace_id
+        )
+    ).first()
+    if attachment is None:
+        raise NotFound("no such attachment")
+    return attachment
+
+
 def access_link_change(
     session: Session, principal: Principal, change_id: str, *, for_update: bool = False
 ) -> CaseLinkChange:

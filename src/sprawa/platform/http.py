@@ -13,6 +13,20 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[Any]:
+    """The address and every IPv4 address hidden inside it (mapped, 6to4, Teredo, NAT64)."""
+    found: list[Any] = [address]
+    if isinstance(address, ipaddress.IPv6Address):
+        found += [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+        if address.teredo:
+            found += list(address.teredo)
+        if address in _NAT64:
+            found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
 
 class BlockedDestination(Exception):
     """The URL points at an address outbound requests may not reach."""
@@ -38,8 +52,7 @@ class SafeHttp:
         if f"{host}:{port}" in self.allow or host in self.allow:
             return str(addresses[0]), host, port
         for address in addresses:
-            mapped = getattr(address, "ipv4_mapped", None) or address
-            if not mapped.is_global or mapped.is_multicast:
+            if not all(a.is_global and not a.is_multicast for a in _embedded(address)):
                 raise BlockedDestination(f"{host} resolves to a non-public address")
         return str(addresses[0]), host, port
 

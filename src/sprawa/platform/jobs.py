@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, func, select, update
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
@@ -241,6 +241,15 @@ class Worker:
                 session.add(WorkerHeartbeat(id=self.worker_id, pid=os.getpid(), host=socket.gethostname()))
             else:
                 beat.seen_at = utcnow()
+            # Workers that were killed never retire: forget them after a day.
+            session.execute(
+                delete(WorkerHeartbeat).where(WorkerHeartbeat.seen_at < utcnow() - timedelta(days=1))
+            )
+
+    def retire(self) -> None:
+        """A clean stop: health checks see at once that this worker is gone."""
+        with self.factory.begin() as session:
+            session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.id == self.worker_id))
 
     def run_once(self, stop: threading.Event | None = None) -> int:
         """Claim one batch and run it; returns how many jobs were claimed.
