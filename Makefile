@@ -5,15 +5,15 @@ BIN := $(VENV)/bin
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export SPRAWA_TEST_DATABASE_URL_PG := $(TEST_PG_URL)
 
-.PHONY: demo test test-sqlite test-postgres lint install dev postgres bench chaos clean
+.PHONY: demo test test-sqlite test-postgres lint install postgres bench chaos clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	@echo "Installing Sprawa and its pinned dependencies into $(VENV) ..."
-	$(BIN)/pip install --progress-bar on -e '.[dev]'
+	$(BIN)/pip install --progress-bar on -c constraints.txt -e '.[dev]'
 	@touch $@
 
 install: $(VENV)/.installed
@@ -43,9 +43,12 @@ test: lint test-sqlite test-postgres
 
 # The agent API under load on SQLite, then PostgreSQL (target: p99 < 50 ms); BENCH_ARGS adds options,
 # e.g. make bench BENCH_ARGS="--messages 1000000 --reset".
+BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432/sprawa_bench
 bench: install postgres
+	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'sprawa_bench'" | grep -q 1 \
+	  || createdb -h 127.0.0.1 -U postgres sprawa_bench
 	$(BIN)/sprawa bench api --json var/bench-sqlite.json $(BENCH_ARGS)
-	$(BIN)/sprawa bench api --database-url $(TEST_PG_URL) --json var/bench-postgres.json $(BENCH_ARGS)
+	$(BIN)/sprawa bench api --database-url $(BENCH_PG_URL) --json var/bench-postgres.json $(BENCH_ARGS)
 
 # Durability proof at full scale (1,000 messages, workers SIGKILLed, failing provider) on SQLite, then on
 # a scratch database of the PostgreSQL server; CHAOS_ARGS adds options, e.g. CHAOS_ARGS="--seed 7".

@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 
 import sprawa.models  # noqa: F401
 from sprawa.app import create_app
+from sprawa.channels.models import ChannelKind
 from sprawa.config import Settings
 from sprawa.db import Base, make_engine
+from sprawa.platform.events import Event
 from sprawa.platform.migrations import upgrade
 from sprawa.runtime import Runtime
-from tests.factories import Actor, make_actor, make_workspace
+from tests.factories import Actor, make_actor, make_channel, make_workspace
 
 TEST_URL = os.environ.get("SPRAWA_TEST_DATABASE_URL", "")
 
@@ -114,6 +116,27 @@ def admin(db: Session, workspace, app) -> Actor:  # type: ignore[no-untyped-def]
 def outsider(db: Session, other_workspace, app) -> Actor:  # type: ignore[no-untyped-def]
     """An admin of the other workspace: must never see anything of ``workspace``."""
     return make_actor(db, app, other_workspace, "admin")
+
+
+@pytest.fixture
+def channel(db: Session, workspace):  # type: ignore[no-untyped-def]
+    """A web chat channel of ``workspace``, committed."""
+    ch = make_channel(db, workspace, ChannelKind.WEBCHAT)
+    db.commit()
+    return ch
+
+
+@pytest.fixture
+def viewer(db: Session, workspace, app) -> Actor:  # type: ignore[no-untyped-def]
+    return make_actor(db, app, workspace, "viewer")
+
+
+@pytest.fixture
+def events(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[Event]:
+    """Every event published (after commit) while the test runs."""
+    seen: list[Event] = []
+    monkeypatch.setattr(runtime.bus, "publish", seen.append)
+    return seen
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -5,6 +5,7 @@ from functools import cache
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sprawa.auth.models import Role, User
@@ -73,3 +74,35 @@ def make_actor(db: Session, app: Any, workspace: Workspace, role: str = "agent")
     assert response.status_code == 200, response.text
     client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
     return Actor(user=user, principal=principal, client=client)
+
+
+def fill_ids(value: Any, ids: dict[str, str]) -> Any:
+    """``value`` (a path, or a JSON body of dicts and lists) with the ``{placeholders}`` of ``ids`` filled."""
+    if isinstance(value, str):
+        for key, real in ids.items():
+            value = value.replace(key, real)
+        return value
+    if isinstance(value, list):
+        return [fill_ids(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: fill_ids(v, ids) for k, v in value.items()}
+    return value
+
+
+def request_with_ids(client: TestClient, method: str, path: str, body: Any, ids: dict[str, str]) -> Any:
+    """Send one request of an endpoint table, its placeholders filled in from ``ids``."""
+    json = fill_ids(body, ids) if body is not None else None
+    return client.request(method, fill_ids(path, ids), json=json)
+
+
+def assert_error(response: Any, status: int, code: str) -> None:
+    """The response is an API error with this status and machine-readable code."""
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+
+
+def count_rows(db: Session, model: Any, *where: Any) -> int:
+    """Count rows, then end the read transaction (on SQLite it would hold the write lock)."""
+    value = db.scalar(select(func.count()).select_from(model).where(*where))
+    db.commit()
+    return value or 0

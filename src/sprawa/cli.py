@@ -28,8 +28,13 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
         summary = seed_demo(session, settings, runtime.ingest)
     print(summary.get("message", summary))
     if args.tau2:
-        with runtime.factory.begin() as session:
-            print(seed_tau2(session, settings).get("message", ""))
+        from sprawa.commerce.tau2 import default_db_path
+
+        if default_db_path() is None:
+            print("τ²-bench retail data not found (set SPRAWA_TAU2_DB): the second workspace is skipped.")
+        else:
+            with runtime.factory.begin() as session:
+                print(seed_tau2(session, settings).get("message", ""))
     runtime.close()
 
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from sprawa.app import create_app
 from sprawa.auth.models import ApiToken, AuthSession, LoginAttempt
@@ -13,23 +13,11 @@ from sprawa.db import utcnow
 from sprawa.deps import SESSION_COOKIE
 from sprawa.runtime import Runtime
 from sprawa.workspaces.models import Team
-from tests.factories import PASSWORD, make_actor, make_user
-
-
-def _error(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
-
-
-def _count(db, model, *where) -> int:
-    """Count rows, then end the read transaction (on SQLite it would hold the write lock)."""
-    value = db.scalar(select(func.count()).select_from(model).where(*where))
-    db.commit()
-    return value
+from tests.factories import PASSWORD, assert_error, count_rows, make_actor, make_user
 
 
 def _attempts(db, email: str) -> int:
-    return _count(db, LoginAttempt, LoginAttempt.email == email)
+    return count_rows(db, LoginAttempt, LoginAttempt.email == email)
 
 
 def _login(client, email: str, password: str = PASSWORD):
@@ -81,14 +69,14 @@ def test_wrong_password_and_unknown_email_give_the_same_error(db, workspace, cli
     }
     assert response.status_code == 401
     assert "set-cookie" not in response.headers
-    assert _count(db, AuthSession) == 0
+    assert count_rows(db, AuthSession) == 0
     assert _attempts(db, email) == 1
 
 
 def test_inactive_user_cannot_log_in(db, workspace, client):
     make_user(db, workspace, "agent", email="byla@example.pl", active=False)
     db.commit()
-    _error(_login(client, "byla@example.pl"), 401, "bad_credentials")
+    assert_error(_login(client, "byla@example.pl"), 401, "bad_credentials")
 
 
 def test_ten_failures_lock_the_email_even_for_the_right_password(db, workspace, client):
@@ -97,12 +85,12 @@ def test_ten_failures_lock_the_email_even_for_the_right_password(db, workspace, 
         LoginAttempt(email="ola@example.pl", created_at=utcnow()) for _ in range(MAX_FAILED_LOGINS - 1)
     )
     db.commit()
-    _error(_login(client, "ola@example.pl", "still-wrong"), 401, "bad_credentials")
+    assert_error(_login(client, "ola@example.pl", "still-wrong"), 401, "bad_credentials")
     assert _attempts(db, "ola@example.pl") == MAX_FAILED_LOGINS
     response = _login(client, "ola@example.pl")
-    _error(response, 429, "too_many_attempts")
+    assert_error(response, 429, "too_many_attempts")
     assert 1 <= response.json()["error"]["details"]["retry_after_seconds"] <= 15 * 60 + 1
-    assert _count(db, AuthSession) == 0
+    assert count_rows(db, AuthSession) == 0
     # Another e-mail is not affected.
     make_user(db, workspace, "agent", email="ewa@example.pl")
     db.commit()
@@ -129,10 +117,10 @@ def test_the_limit_is_shared_by_several_servers(db, workspace, settings, app):
     second = Runtime.build(settings)
     try:
         with TestClient(app) as one, TestClient(create_app(runtime=second)) as two:
-            _error(_login(one, "ola@example.pl", "nope-nope"), 401, "bad_credentials")
-            _error(_login(two, "ola@example.pl", "nope-nope"), 401, "bad_credentials")
-            _error(_login(one, "ola@example.pl"), 429, "too_many_attempts")
-            _error(_login(two, "ola@example.pl"), 429, "too_many_attempts")
+            assert_error(_login(one, "ola@example.pl", "nope-nope"), 401, "bad_credentials")
+            assert_error(_login(two, "ola@example.pl", "nope-nope"), 401, "bad_credentials")
+            assert_error(_login(one, "ola@example.pl"), 429, "too_many_attempts")
+            assert_error(_login(two, "ola@example.pl"), 429, "too_many_attempts")
     finally:
         second.close()
 
@@ -141,10 +129,10 @@ def test_cookie_writes_need_the_csrf_header(db, workspace, client):
     user = make_user(db, workspace, "admin", email="szef@example.pl")
     db.commit()
     csrf = _login(client, user.email).json()["csrf_token"]
-    _error(client.post("/api/v1/teams", json={"name": "Zwroty"}), 403, "csrf_failed")
+    assert_error(client.post("/api/v1/teams", json={"name": "Zwroty"}), 403, "csrf_failed")
     response = client.post("/api/v1/teams", json={"name": "Zwroty"}, headers={"X-CSRF-Token": "x" + csrf})
-    _error(response, 403, "csrf_failed")
-    assert _count(db, Team) == 0
+    assert_error(response, 403, "csrf_failed")
+    assert count_rows(db, Team) == 0
     response = client.post("/api/v1/teams", json={"name": "Zwroty"}, headers={"X-CSRF-Token": csrf})
     assert response.status_code == 201
     # Reads need no CSRF header.
@@ -162,8 +150,8 @@ def test_bearer_tokens_need_no_csrf_and_stop_working_once_revoked(admin, app, db
         assert me["csrf_token"] is None
         assert me["role"] == "admin"
         assert admin.client.delete(f"/api/v1/auth/tokens/{created.json()['id']}").status_code == 204
-        _error(bot.get("/api/v1/teams"), 401, "bad_token")
-        _error(bot.post("/api/v1/teams", json={"name": "Inny"}), 401, "bad_token")
+        assert_error(bot.get("/api/v1/teams"), 401, "bad_token")
+        assert_error(bot.post("/api/v1/teams", json={"name": "Inny"}), 401, "bad_token")
     db.expire_all()
     assert db.scalars(select(Team.name)).all() == ["B2B"]
     assert db.get(ApiToken, created.json()["id"]).revoked_at is not None
@@ -173,10 +161,10 @@ def test_viewer_cannot_write(db, workspace, app):
     viewer = make_actor(db, app, workspace, "viewer")
     try:
         assert viewer.client.get("/api/v1/teams").status_code == 200
-        _error(viewer.client.post("/api/v1/teams", json={"name": "X"}), 403, "admin_only")
-        _error(viewer.client.post("/api/v1/auth/tokens", json={"name": "X"}), 403, "admin_only")
-        assert _count(db, Team) == 0
-        assert _count(db, ApiToken) == 0
+        assert_error(viewer.client.post("/api/v1/teams", json={"name": "X"}), 403, "admin_only")
+        assert_error(viewer.client.post("/api/v1/auth/tokens", json={"name": "X"}), 403, "admin_only")
+        assert count_rows(db, Team) == 0
+        assert count_rows(db, ApiToken) == 0
     finally:
         viewer.client.close()
 
@@ -184,13 +172,13 @@ def test_viewer_cannot_write(db, workspace, app):
 def test_logout_invalidates_the_session(agent, app, db):
     cookie = agent.client.cookies[SESSION_COOKIE]
     assert agent.client.post("/api/v1/auth/logout").status_code == 204
-    assert _count(db, AuthSession) == 0
-    _error(agent.client.get("/api/v1/auth/me"), 401, "not_authenticated")
+    assert count_rows(db, AuthSession) == 0
+    assert_error(agent.client.get("/api/v1/auth/me"), 401, "not_authenticated")
     with TestClient(app, cookies={SESSION_COOKIE: cookie}) as replay:
-        _error(replay.get("/api/v1/auth/me"), 401, "not_authenticated")
+        assert_error(replay.get("/api/v1/auth/me"), 401, "not_authenticated")
 
 
 def test_logout_needs_csrf(agent, db):
     response = agent.client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": "wrong"})
-    _error(response, 403, "csrf_failed")
+    assert_error(response, 403, "csrf_failed")
     assert agent.client.get("/api/v1/auth/me").status_code == 200

@@ -1,23 +1,12 @@
 """The workspace's users and API tokens through the admin API."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from sprawa.auth.models import ApiToken, AuthSession, User
 from sprawa.platform.audit import AuditEntry
 from sprawa.platform.pagination import encode_cursor
-from tests.factories import make_actor, make_user
-
-
-def _error(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
-
-
-def _count(db, model, *where) -> int:
-    value = db.scalar(select(func.count()).select_from(model).where(*where))
-    db.commit()
-    return value
+from tests.factories import assert_error, count_rows, make_actor, make_user
 
 
 def _audit(db, action: str) -> list[AuditEntry]:
@@ -83,24 +72,24 @@ def test_admin_creates_a_user_who_can_log_in(admin, client, db):
 )
 def test_create_user_rejects_bad_input(admin, db, change, field):
     response = admin.client.post("/api/v1/users", json={**NEW_USER, **change})
-    _error(response, 422, "invalid_input")
+    assert_error(response, 422, "invalid_input")
     assert [d["field"] for d in response.json()["error"]["details"]] == [field]
-    assert _count(db, User, User.email == "nowa@example.pl") == 0
+    assert count_rows(db, User, User.email == "nowa@example.pl") == 0
 
 
 def test_email_is_unique(admin, outsider, db):
-    _error(
+    assert_error(
         admin.client.post("/api/v1/users", json={**NEW_USER, "email": admin.user.email}), 409, "email_taken"
     )
     # Unique across workspaces too: one e-mail logs in to one workspace.
     taken = {**NEW_USER, "email": outsider.user.email.upper()}
-    _error(admin.client.post("/api/v1/users", json=taken), 409, "email_taken")
-    assert _count(db, User) == 2
+    assert_error(admin.client.post("/api/v1/users", json=taken), 409, "email_taken")
+    assert count_rows(db, User) == 2
 
 
 def test_only_an_owner_creates_an_owner(admin, owner, db):
-    _error(admin.client.post("/api/v1/users", json={**NEW_USER, "role": "owner"}), 403, "owner_only")
-    assert _count(db, User, User.role == "owner") == 1
+    assert_error(admin.client.post("/api/v1/users", json={**NEW_USER, "role": "owner"}), 403, "owner_only")
+    assert count_rows(db, User, User.role == "owner") == 1
     response = owner.client.post("/api/v1/users", json={**NEW_USER, "role": "owner"})
     assert response.status_code == 201
     assert response.json()["role"] == "owner"
@@ -110,8 +99,8 @@ def test_only_an_owner_creates_an_owner(admin, owner, db):
 def test_agents_and_viewers_cannot_manage_users(db, workspace, app, admin, role):
     actor = make_actor(db, app, workspace, role)
     try:
-        _error(actor.client.post("/api/v1/users", json=NEW_USER), 403, "admin_only")
-        _error(
+        assert_error(actor.client.post("/api/v1/users", json=NEW_USER), 403, "admin_only")
+        assert_error(
             actor.client.patch(f"/api/v1/users/{admin.user.id}", json={"role": "viewer"}), 403, "admin_only"
         )
         assert actor.client.get("/api/v1/users").status_code == 200
@@ -119,7 +108,7 @@ def test_agents_and_viewers_cannot_manage_users(db, workspace, app, admin, role)
         actor.client.close()
     db.refresh(admin.user)
     assert admin.user.role == "admin"
-    assert _count(db, User) == 2
+    assert count_rows(db, User) == 2
 
 
 def test_list_pages_by_cursor_and_filters(admin, db, workspace):
@@ -137,11 +126,11 @@ def test_list_pages_by_cursor_and_filters(admin, db, workspace):
     assert [u["id"] for u in agents["items"]] == sorted(u.id for u in users)
     inactive = admin.client.get("/api/v1/users", params={"active": "false"}).json()
     assert [u["role"] for u in inactive["items"]] == ["viewer"]
-    _error(admin.client.get("/api/v1/users", params={"limit": 101}), 422, "invalid_input")
-    _error(admin.client.get("/api/v1/users", params={"cursor": "DROP TABLE"}), 422, "invalid_cursor")
+    assert_error(admin.client.get("/api/v1/users", params={"limit": 101}), 422, "invalid_input")
+    assert_error(admin.client.get("/api/v1/users", params={"cursor": "DROP TABLE"}), 422, "invalid_cursor")
     # A cursor of another list is refused rather than giving a wrong page.
     teams_cursor = encode_cursor("teams.id", everyone[0])
-    _error(admin.client.get("/api/v1/users", params={"cursor": teams_cursor}), 422, "invalid_cursor")
+    assert_error(admin.client.get("/api/v1/users", params={"cursor": teams_cursor}), 422, "invalid_cursor")
 
 
 def test_update_role_name_and_deactivate(admin, agent, db, app):
@@ -165,15 +154,15 @@ def test_update_role_name_and_deactivate(admin, agent, db, app):
     response = admin.client.patch(f"/api/v1/users/{agent.user.id}", json={"active": False})
     assert response.json()["active"] is False
     # Deactivation logs the user out everywhere.
-    assert _count(db, AuthSession, AuthSession.user_id == agent.user.id) == 0
-    _error(agent.client.get("/api/v1/auth/me"), 401, "not_authenticated")
+    assert count_rows(db, AuthSession, AuthSession.user_id == agent.user.id) == 0
+    assert_error(agent.client.get("/api/v1/auth/me"), 401, "not_authenticated")
 
 
 def test_update_rejects_bad_input(admin, agent, db):
     url = f"/api/v1/users/{agent.user.id}"
-    _error(admin.client.patch(url, json={"role": None}), 422, "invalid_input")
-    _error(admin.client.patch(url, json={"email": "x@y.pl"}), 422, "invalid_input")
-    _error(admin.client.patch(url, json={"active": "maybe"}), 422, "invalid_input")
+    assert_error(admin.client.patch(url, json={"role": None}), 422, "invalid_input")
+    assert_error(admin.client.patch(url, json={"email": "x@y.pl"}), 422, "invalid_input")
+    assert_error(admin.client.patch(url, json={"active": "maybe"}), 422, "invalid_input")
     db.refresh(agent.user)
     assert (agent.user.role, agent.user.active) == ("agent", True)
 
@@ -186,28 +175,30 @@ def test_no_change_writes_no_audit(admin, agent, db):
 
 def test_the_last_owner_cannot_be_demoted_or_deactivated(owner, db, workspace, app):
     url = f"/api/v1/users/{owner.user.id}"
-    _error(owner.client.patch(url, json={"role": "admin"}), 409, "last_owner")
-    _error(owner.client.patch(url, json={"active": False}), 409, "last_owner")
+    assert_error(owner.client.patch(url, json={"role": "admin"}), 409, "last_owner")
+    assert_error(owner.client.patch(url, json={"active": False}), 409, "last_owner")
     db.refresh(owner.user)
     assert (owner.user.role, owner.user.active) == ("owner", True)
     second = make_user(db, workspace, "owner")
     db.commit()
     assert owner.client.patch(url, json={"role": "admin"}).status_code == 200
-    _error(owner.client.patch(f"/api/v1/users/{second.id}", json={"active": False}), 403, "owner_only")
+    assert_error(owner.client.patch(f"/api/v1/users/{second.id}", json={"active": False}), 403, "owner_only")
 
 
 def test_admin_cannot_touch_an_owner(admin, owner, db):
     url = f"/api/v1/users/{owner.user.id}"
-    _error(admin.client.patch(url, json={"role": "agent"}), 403, "owner_only")
-    _error(admin.client.patch(url, json={"active": False}), 403, "owner_only")
-    _error(admin.client.patch(f"/api/v1/users/{admin.user.id}", json={"role": "owner"}), 403, "owner_only")
+    assert_error(admin.client.patch(url, json={"role": "agent"}), 403, "owner_only")
+    assert_error(admin.client.patch(url, json={"active": False}), 403, "owner_only")
+    assert_error(
+        admin.client.patch(f"/api/v1/users/{admin.user.id}", json={"role": "owner"}), 403, "owner_only"
+    )
     db.refresh(owner.user)
     assert owner.user.role == "owner"
 
 
 def test_unknown_user_is_404(admin):
-    _error(admin.client.get("/api/v1/users/00000000000000000000000000"), 404, "not_found")
-    _error(admin.client.patch("/api/v1/users/nope", json={"name": "X"}), 404, "not_found")
+    assert_error(admin.client.get("/api/v1/users/00000000000000000000000000"), 404, "not_found")
+    assert_error(admin.client.patch("/api/v1/users/nope", json={"name": "X"}), 404, "not_found")
 
 
 # ------------------------------------------------------------------------------------------- tokens
@@ -237,11 +228,13 @@ def test_tokens_are_listed_without_their_secret_and_revoked(admin, db):
 
 
 def test_token_input_is_checked(admin, agent, db):
-    _error(admin.client.post("/api/v1/auth/tokens", json={"name": "X", "role": "owner"}), 422, "invalid_role")
-    _error(admin.client.post("/api/v1/auth/tokens", json={"name": ""}), 422, "invalid_input")
-    _error(agent.client.get("/api/v1/auth/tokens"), 403, "admin_only")
-    _error(admin.client.delete("/api/v1/auth/tokens/nope"), 404, "not_found")
-    assert _count(db, ApiToken) == 0
+    assert_error(
+        admin.client.post("/api/v1/auth/tokens", json={"name": "X", "role": "owner"}), 422, "invalid_role"
+    )
+    assert_error(admin.client.post("/api/v1/auth/tokens", json={"name": ""}), 422, "invalid_input")
+    assert_error(agent.client.get("/api/v1/auth/tokens"), 403, "admin_only")
+    assert_error(admin.client.delete("/api/v1/auth/tokens/nope"), 404, "not_found")
+    assert count_rows(db, ApiToken) == 0
 
 
 # ------------------------------------------------------------------------------ cross-workspace denial
@@ -267,7 +260,7 @@ def _ids(db, workspace, admin):
 def test_another_workspaces_ids_are_not_found(admin, outsider, db, workspace, method, path, body):
     ids = _ids(db, workspace, admin)
     kwargs = {"json": body} if body is not None else {}
-    _error(getattr(outsider.client, method)(path.format(**ids), **kwargs), 404, "not_found")
+    assert_error(getattr(outsider.client, method)(path.format(**ids), **kwargs), 404, "not_found")
     user = db.get(User, ids["user"])
     token = db.get(ApiToken, ids["token"])
     assert (user.role, user.active, token.revoked_at) == ("agent", True, None)
@@ -291,4 +284,4 @@ def test_a_deactivated_users_api_token_stops_working(admin, agent, client):
     )
     assert other.status_code == 201, other.text
     admin.client.patch(f"/api/v1/users/{admin.user.id}", json={"active": False})
-    _error(client.get("/api/v1/auth/me", headers=bearer), 401, "bad_token")
+    assert_error(client.get("/api/v1/auth/me", headers=bearer), 401, "bad_token")

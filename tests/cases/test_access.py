@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sprawa.cases.models import Case, CaseActivity, CaseLinkChange, Message, Note
 from sprawa.platform.jobs import Job
 from tests.cases.factories import inbound, reading
-from tests.factories import make_channel
+from tests.factories import fill_ids, make_channel, request_with_ids
 
 WRITES = [
     ("POST", "/api/v1/cases/{case}/replies", {"text": "Odpowiedź"}),
@@ -46,18 +46,6 @@ def ids(db, runtime, workspace, other_workspace, channel, agent):  # type: ignor
     }
 
 
-def fill(value, ids):  # type: ignore[no-untyped-def]
-    if isinstance(value, str):
-        for key, real in ids.items():
-            value = value.replace(key, real)
-        return value
-    if isinstance(value, list):
-        return [fill(v, ids) for v in value]
-    if isinstance(value, dict):
-        return {k: fill(v, ids) for k, v in value.items()}
-    return value
-
-
 def state(db) -> tuple:  # type: ignore[no-untyped-def]
     with reading(db):
         counts = tuple(
@@ -75,14 +63,10 @@ def state(db) -> tuple:  # type: ignore[no-untyped-def]
     return counts, cases, undone, seqs
 
 
-def call(actor, method, path, body, ids):  # type: ignore[no-untyped-def]
-    return actor.client.request(method, fill(path, ids), json=fill(body, ids) if body is not None else None)
-
-
 @pytest.mark.parametrize(("method", "path", "body"), WRITES + READS)
 def test_other_workspace_gets_not_found(db, ids, outsider, method, path, body):
     before = state(db)
-    response = call(outsider, method, path, body, ids)
+    response = request_with_ids(outsider.client, method, path, body, ids)
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"] == "not_found"
     assert "Pierwsza" not in response.text
@@ -108,7 +92,7 @@ def test_ids_of_another_workspace_in_the_body_are_refused(
     db, ids, outsider, method, path, body, status, code
 ):
     before = state(db)
-    response = call(outsider, method, path, body, ids)
+    response = request_with_ids(outsider.client, method, path, body, ids)
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
     assert state(db) == before
@@ -122,7 +106,7 @@ def test_other_workspace_lists_show_nothing_of_ours(db, ids, outsider):
         {"status": "closed"},
         {"assignee": "none"},
     ]:
-        response = outsider.client.get("/api/v1/cases", params=fill(params, ids))
+        response = outsider.client.get("/api/v1/cases", params=fill_ids(params, ids))
         assert response.status_code == 200
         listed = [item["id"] for item in response.json()["items"]]
         assert set(listed) <= {ids["{own_case}"]}, params
@@ -136,14 +120,14 @@ def test_other_workspace_search_shows_nothing_of_ours(db, ids, outsider):
 def test_viewer_cannot_write(db, ids, viewer):
     before = state(db)
     for method, path, body in WRITES:
-        response = call(viewer, method, path, body, ids)
+        response = request_with_ids(viewer.client, method, path, body, ids)
         assert (response.status_code, response.json()["error"]["code"]) == (403, "read_only_role"), path
         assert state(db) == before
 
 
 def test_viewer_can_read(ids, viewer):
     for method, path, body in READS:
-        assert call(viewer, method, path, body, ids).status_code == 200, path
+        assert request_with_ids(viewer.client, method, path, body, ids).status_code == 200, path
 
 
 def test_viewer_lists_and_searches(ids, viewer):
@@ -154,7 +138,7 @@ def test_viewer_lists_and_searches(ids, viewer):
 def test_unknown_ids_are_not_found(ids, agent):
     unknown = {**ids, "{case}": "01unknowncase", "{change}": "01unknownchange"}
     for method, path, body in WRITES + READS:
-        response = call(agent, method, path, body, unknown)
+        response = request_with_ids(agent.client, method, path, body, unknown)
         assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found"), path
 
 
@@ -165,5 +149,5 @@ def test_anonymous_requests_are_refused(client, ids):
         ("GET", "/api/v1/cases", None),
         ("GET", "/api/v1/search?q=x", None),
     ]:
-        response = client.request(method, fill(path, ids), json=fill(body, ids) if body is not None else None)
+        response = request_with_ids(client, method, path, body, ids)
         assert (response.status_code, response.json()["error"]["code"]) == (401, "not_authenticated"), path

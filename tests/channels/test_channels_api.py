@@ -3,11 +3,11 @@
 import json
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from sprawa.channels.models import Channel, ChannelKind
 from sprawa.platform.audit import AuditEntry, verify_chain
-from tests.factories import make_actor, make_channel
+from tests.factories import assert_error, count_rows, make_actor, make_channel
 
 SETTINGS = {
     "webchat": {"allowed_origins": ["https://Sklep.pl/"], "greeting": "Dzień dobry!"},
@@ -28,17 +28,6 @@ CREDENTIALS = {
     "allegro": {"client_id": "klient", "client_secret": SECRET},
     "form": {"signing_secret": SECRET},
 }
-
-
-def _error(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
-
-
-def _count(db, *where) -> int:
-    value = db.scalar(select(func.count()).select_from(Channel).where(*where))
-    db.commit()
-    return value
 
 
 def test_every_kind_has_an_example():
@@ -110,9 +99,9 @@ def test_settings_are_normalised_and_defaults_filled(admin):
 )
 def test_bad_settings_are_refused(admin, db, kind, config, field):
     response = admin.client.post("/api/v1/channels", json={"kind": kind, "name": "X", "settings": config})
-    _error(response, 422, "invalid_settings")
+    assert_error(response, 422, "invalid_settings")
     assert [d["field"] for d in response.json()["error"]["details"]] == [field]
-    assert _count(db) == 0
+    assert count_rows(db, Channel) == 0
 
 
 def test_callback_over_http_only_to_allowed_hosts(admin):
@@ -131,18 +120,22 @@ def test_bad_credentials_are_refused_without_echoing_them(admin, db, credentials
     assert response.status_code == 422
     assert response.json()["error"]["code"] in ("invalid_credentials", "invalid_input")
     assert SECRET not in response.text and "s" * 100 not in response.text
-    assert _count(db) == 0
+    assert count_rows(db, Channel) == 0
 
 
 def test_bad_channel_input(admin, db):
-    _error(admin.client.post("/api/v1/channels", json={"kind": "fax", "name": "X"}), 422, "invalid_input")
-    _error(admin.client.post("/api/v1/channels", json={"kind": "form", "name": ""}), 422, "invalid_input")
-    _error(
+    assert_error(
+        admin.client.post("/api/v1/channels", json={"kind": "fax", "name": "X"}), 422, "invalid_input"
+    )
+    assert_error(
+        admin.client.post("/api/v1/channels", json={"kind": "form", "name": ""}), 422, "invalid_input"
+    )
+    assert_error(
         admin.client.post("/api/v1/channels", json={"kind": "form", "name": "X", "public_key": "mine"}),
         422,
         "invalid_input",
     )
-    assert _count(db) == 0
+    assert count_rows(db, Channel) == 0
 
 
 def test_update_merges_credentials_and_replaces_settings(admin, db, runtime):
@@ -192,12 +185,12 @@ def test_update_refuses_bad_input_and_keeps_the_channel(admin, db, workspace):
     channel = make_channel(db, workspace, ChannelKind.FORM, settings={"callback_url": "https://a.pl/"})
     db.commit()
     url = f"/api/v1/channels/{channel.id}"
-    _error(
+    assert_error(
         admin.client.patch(url, json={"settings": {"callback_url": "http://a.pl/"}}), 422, "invalid_settings"
     )
-    _error(admin.client.patch(url, json={"credentials": {"token": "x"}}), 422, "invalid_credentials")
-    _error(admin.client.patch(url, json={"name": None}), 422, "invalid_input")
-    _error(admin.client.patch(url, json={"kind": "email"}), 422, "invalid_input")
+    assert_error(admin.client.patch(url, json={"credentials": {"token": "x"}}), 422, "invalid_credentials")
+    assert_error(admin.client.patch(url, json={"name": None}), 422, "invalid_input")
+    assert_error(admin.client.patch(url, json={"kind": "email"}), 422, "invalid_input")
     db.refresh(channel)
     assert (channel.settings, channel.credentials_encrypted, channel.kind) == (
         {"callback_url": "https://a.pl/"},
@@ -241,7 +234,7 @@ def test_list_filters_and_pages(agent, db, workspace):
     assert ([c["id"] for c in rest["items"]], rest["next_cursor"]) == (everything[2:], None)
     forms = agent.client.get("/api/v1/channels", params={"kind": "form"}).json()["items"]
     assert [c["id"] for c in forms] == [form.id]
-    _error(agent.client.get("/api/v1/channels", params={"kind": "fax"}), 422, "invalid_input")
+    assert_error(agent.client.get("/api/v1/channels", params={"kind": "fax"}), 422, "invalid_input")
 
 
 @pytest.mark.parametrize("role", ["agent", "viewer"])
@@ -252,14 +245,14 @@ def test_only_admins_write(db, workspace, app, role):
     try:
         assert actor.client.get(url).status_code == 200
         body = {"kind": "form", "name": "X", "settings": SETTINGS["form"]}
-        _error(actor.client.post("/api/v1/channels", json=body), 403, "admin_only")
-        _error(actor.client.patch(url, json={"name": "Mój"}), 403, "admin_only")
-        _error(actor.client.post(f"{url}/deactivate"), 403, "admin_only")
+        assert_error(actor.client.post("/api/v1/channels", json=body), 403, "admin_only")
+        assert_error(actor.client.patch(url, json={"name": "Mój"}), 403, "admin_only")
+        assert_error(actor.client.post(f"{url}/deactivate"), 403, "admin_only")
     finally:
         actor.client.close()
     db.refresh(channel)
     assert (channel.name, channel.active) == ("form test", True)
-    assert _count(db) == 1
+    assert count_rows(db, Channel) == 1
 
 
 @pytest.mark.parametrize(
@@ -277,15 +270,15 @@ def test_another_workspaces_channels_are_not_found(outsider, db, workspace, meth
     db.commit()
     kwargs = {"json": body} if body else {}
     response = getattr(outsider.client, method)(f"/api/v1/channels/{channel.id}{path}", **kwargs)
-    _error(response, 404, "not_found")
+    assert_error(response, 404, "not_found")
     db.refresh(channel)
     assert (channel.name, channel.active, channel.credentials_encrypted) == ("form test", True, "")
 
 
 def test_unknown_channel_is_404(admin):
-    _error(admin.client.get("/api/v1/channels/00000000000000000000000000"), 404, "not_found")
-    _error(admin.client.patch("/api/v1/channels/nope", json={"name": "X"}), 404, "not_found")
-    _error(admin.client.post("/api/v1/channels/nope/deactivate"), 404, "not_found")
+    assert_error(admin.client.get("/api/v1/channels/00000000000000000000000000"), 404, "not_found")
+    assert_error(admin.client.patch("/api/v1/channels/nope", json={"name": "X"}), 404, "not_found")
+    assert_error(admin.client.post("/api/v1/channels/nope/deactivate"), 404, "not_found")
 
 
 def test_lists_show_only_the_own_workspace(outsider, db, workspace):

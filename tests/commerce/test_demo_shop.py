@@ -230,6 +230,22 @@ def _line(db, order: DemoOrder, n: int = 0) -> DemoOrderItem:
     )[n]
 
 
+def _add_pending_transfer(db, cat: Catalogue, order: DemoOrder) -> None:
+    """The bank transfer an unpaid order waits for."""
+    db.add(
+        DemoPayment(
+            workspace_id=cat.ws,
+            order_id=order.id,
+            position=1,
+            kind="payment",
+            method="bank_transfer",
+            amount=order.total,
+            status="pending",
+        )
+    )
+    db.flush()
+
+
 def _payments(db, order: DemoOrder) -> list[tuple[str, Decimal, str]]:
     return [
         (p.kind, p.amount, p.status)
@@ -341,18 +357,7 @@ def test_cancel_unknown_and_already_cancelled(db, cat, shop):
 
 def test_cancel_unpaid_transfer_cancels_the_pending_payment(db, cat, shop):
     order = _order(db, cat, S.AWAITING_PAYMENT, pay="bank_transfer", paid=False)
-    db.add(
-        DemoPayment(
-            workspace_id=cat.ws,
-            order_id=order.id,
-            position=1,
-            kind="payment",
-            method="bank_transfer",
-            amount=order.total,
-            status="pending",
-        )
-    )
-    db.flush()
+    _add_pending_transfer(db, cat, order)
     result = shop.cancel_order(order.number, reason="Brak wpłaty")
     assert result.ok
     assert _payments(db, order) == [("payment", Decimal("259.00"), "cancelled")]
@@ -447,18 +452,7 @@ def test_change_items_refused_once_packed(db, cat, shop):
 
 def test_quantity_change_on_unpaid_order_updates_the_pending_payment(db, cat, shop):
     order = _order(db, cat, S.AWAITING_PAYMENT, lines=(("mug", 1),), pay="bank_transfer", paid=False)
-    db.add(
-        DemoPayment(
-            workspace_id=cat.ws,
-            order_id=order.id,
-            position=1,
-            kind="payment",
-            method="bank_transfer",
-            amount=order.total,
-            status="pending",
-        )
-    )
-    db.flush()
+    _add_pending_transfer(db, cat, order)
     assert shop.change_items(order.number, [ItemChange(_line(db, order).id, new_quantity=3)]).ok
     assert _payments(db, order) == [("payment", Decimal("126.00"), "pending")]
     assert db.get(DemoVariant, cat.mug.id).stock == 8

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sprawa.customers.models import Customer, CustomerMerge
 from sprawa.platform.audit import AuditEntry
 from tests.cases.factories import inbound, reading
-from tests.factories import make_channel
+from tests.factories import make_channel, request_with_ids
 
 WRITES = [
     ("PATCH", "/api/v1/customers/{customer}", {"name": "Nowe imię", "flags": {"vip": True}}),
@@ -35,20 +35,6 @@ def ids(db, runtime, other_workspace, channel, agent):  # type: ignore[no-untype
     }
 
 
-def fill(value, ids):  # type: ignore[no-untyped-def]
-    if isinstance(value, str):
-        for key, real in ids.items():
-            value = value.replace(key, real)
-        return value
-    if isinstance(value, dict):
-        return {k: fill(v, ids) for k, v in value.items()}
-    return value
-
-
-def call(actor, method, path, body, ids):  # type: ignore[no-untyped-def]
-    return actor.client.request(method, fill(path, ids), json=fill(body, ids) if body is not None else None)
-
-
 def state(db) -> tuple:  # type: ignore[no-untyped-def]
     with reading(db):
         customers = sorted(
@@ -63,7 +49,7 @@ def state(db) -> tuple:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(("method", "path", "body"), WRITES + READS)
 def test_other_workspace_gets_not_found(db, ids, outsider, method, path, body):
     before = state(db)
-    response = call(outsider, method, path, body, ids)
+    response = request_with_ids(outsider.client, method, path, body, ids)
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"] == "not_found"
     assert "Anna" not in response.text
@@ -89,7 +75,7 @@ def test_other_workspace_list_shows_nothing_of_ours(ids, outsider):
 def test_viewer_cannot_write(db, ids, viewer):
     before = state(db)
     for method, path, body in WRITES:
-        response = call(viewer, method, path, body, ids)
+        response = request_with_ids(viewer.client, method, path, body, ids)
         assert (response.status_code, response.json()["error"]["code"]) == (403, "read_only_role"), path
         assert state(db) == before
 
@@ -102,11 +88,11 @@ def test_viewer_can_read(ids, viewer):
 def test_unknown_ids_are_not_found(ids, agent):
     unknown = {**ids, "{customer}": "01unknowncustomer", "{merge}": "01unknownmerge"}
     for method, path, body in WRITES + READS:
-        response = call(agent, method, path, body, unknown)
+        response = request_with_ids(agent.client, method, path, body, unknown)
         assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found"), path
 
 
 def test_anonymous_requests_are_refused(client, ids):
     for method, path, body in [*WRITES, *READS, ("GET", "/api/v1/customers", None)]:
-        response = client.request(method, fill(path, ids), json=fill(body, ids) if body is not None else None)
+        response = request_with_ids(client, method, path, body, ids)
         assert (response.status_code, response.json()["error"]["code"]) == (401, "not_authenticated"), path

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sprawa.knowledge.models import KnowledgeArticle
-from tests.factories import make_actor
+from tests.factories import assert_error, make_actor
 
 ARTICLE = {
     "slug": "zwroty",
@@ -14,11 +14,6 @@ ARTICLE = {
     "category": "zwroty",
     "tags": ["returns"],
 }
-
-
-def _error(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
 
 
 def _count(db, *where) -> int:
@@ -64,7 +59,7 @@ def test_create_and_get(admin, db):
 )
 def test_bad_input(admin, db, change, field):
     response = admin.client.post("/api/v1/knowledge", json={**ARTICLE, **change})
-    _error(response, 422, "invalid_input")
+    assert_error(response, 422, "invalid_input")
     assert [d["field"] for d in response.json()["error"]["details"]] == [field]
     assert _count(db) == 0
 
@@ -75,10 +70,12 @@ def test_body_of_exactly_100k_characters_is_accepted(admin):
 
 def test_slug_is_unique_per_language(admin, outsider, db, workspace):
     _article(db, workspace)
-    _error(admin.client.post("/api/v1/knowledge", json=ARTICLE), 409, "slug_taken")
+    assert_error(admin.client.post("/api/v1/knowledge", json=ARTICLE), 409, "slug_taken")
     assert admin.client.post("/api/v1/knowledge", json={**ARTICLE, "language": "en"}).status_code == 201
     other = admin.client.post("/api/v1/knowledge", json={**ARTICLE, "slug": "dostawa"}).json()
-    _error(admin.client.patch(f"/api/v1/knowledge/{other['id']}", json={"slug": "zwroty"}), 409, "slug_taken")
+    assert_error(
+        admin.client.patch(f"/api/v1/knowledge/{other['id']}", json={"slug": "zwroty"}), 409, "slug_taken"
+    )
     # Another workspace has its own slugs.
     assert outsider.client.post("/api/v1/knowledge", json=ARTICLE).status_code == 201
     assert _count(db, KnowledgeArticle.slug == "zwroty") == 3
@@ -91,8 +88,8 @@ def test_update_bumps_the_version_only_on_change(admin, db, workspace):
     assert (body["version"], body["body"], body["category"]) == (2, "Nowa treść", None)
     assert admin.client.patch(url, json={"body": "Nowa treść"}).json()["version"] == 2
     assert admin.client.patch(url, json={"tags": ["returns", "faq"]}).json()["version"] == 3
-    _error(admin.client.patch(url, json={"title": None}), 422, "invalid_input")
-    _error(admin.client.patch(url, json={"body": "z" * 100_001}), 422, "invalid_input")
+    assert_error(admin.client.patch(url, json={"title": None}), 422, "invalid_input")
+    assert_error(admin.client.patch(url, json={"body": "z" * 100_001}), 422, "invalid_input")
     db.refresh(article)
     assert (article.version, article.title) == (3, "Zwroty towaru")
 
@@ -106,8 +103,8 @@ def test_publish_unpublish_and_delete(admin, db, workspace):
     assert [a["id"] for a in listed] == [article.id]
     assert admin.client.post(f"{url}/publish").json()["published"] is True
     assert admin.client.delete(url).status_code == 204
-    _error(admin.client.get(url), 404, "not_found")
-    _error(admin.client.delete(url), 404, "not_found")
+    assert_error(admin.client.get(url), 404, "not_found")
+    assert_error(admin.client.delete(url), 404, "not_found")
     assert _count(db) == 0
 
 
@@ -133,8 +130,8 @@ def test_list_filters_and_pages(agent, db, workspace):
     rest = agent.client.get("/api/v1/knowledge", params={"cursor": page["next_cursor"]}).json()
     assert [x["id"] for x in page["items"] + rest["items"]] == sorted([a.id, b.id, c.id])
     assert rest["next_cursor"] is None
-    _error(agent.client.get("/api/v1/knowledge", params={"language": "xx"}), 422, "invalid_input")
-    _error(agent.client.get("/api/v1/knowledge", params={"q": "q" * 201}), 422, "invalid_input")
+    assert_error(agent.client.get("/api/v1/knowledge", params={"language": "xx"}), 422, "invalid_input")
+    assert_error(agent.client.get("/api/v1/knowledge", params={"q": "q" * 201}), 422, "invalid_input")
 
 
 @pytest.mark.parametrize("role", ["agent", "viewer"])
@@ -144,10 +141,12 @@ def test_only_admins_write(db, workspace, app, role):
     url = f"/api/v1/knowledge/{article.id}"
     try:
         assert actor.client.get(url).status_code == 200
-        _error(actor.client.post("/api/v1/knowledge", json={**ARTICLE, "slug": "nowy"}), 403, "admin_only")
-        _error(actor.client.patch(url, json={"title": "Mój"}), 403, "admin_only")
-        _error(actor.client.post(f"{url}/unpublish"), 403, "admin_only")
-        _error(actor.client.delete(url), 403, "admin_only")
+        assert_error(
+            actor.client.post("/api/v1/knowledge", json={**ARTICLE, "slug": "nowy"}), 403, "admin_only"
+        )
+        assert_error(actor.client.patch(url, json={"title": "Mój"}), 403, "admin_only")
+        assert_error(actor.client.post(f"{url}/unpublish"), 403, "admin_only")
+        assert_error(actor.client.delete(url), 403, "admin_only")
     finally:
         actor.client.close()
     db.refresh(article)
@@ -169,7 +168,7 @@ def test_another_workspaces_articles_are_not_found(outsider, db, workspace, meth
     article = _article(db, workspace)
     kwargs = {"json": body} if body else {}
     response = getattr(outsider.client, method)(f"/api/v1/knowledge/{article.id}{path}", **kwargs)
-    _error(response, 404, "not_found")
+    assert_error(response, 404, "not_found")
     db.refresh(article)
     assert (article.title, article.published, article.version) == ("Zwroty towaru", True, 1)
 

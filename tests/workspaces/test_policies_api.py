@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sprawa.platform.audit import AuditEntry
 from sprawa.workspaces.models import Policy, PolicyKind, Team
 from sprawa.workspaces.queries import active_policy, typed_policy
-from tests.factories import make_actor
+from tests.factories import assert_error, make_actor
 
 VALID = {
     "returns": {"window_days": 30, "return_shipping_paid_by": "shop"},
@@ -38,11 +38,6 @@ INVALID = {
 }
 
 
-def _error(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
-
-
 def test_every_kind_has_an_example():
     assert set(VALID) == set(INVALID) == {k.value for k in PolicyKind}
 
@@ -70,7 +65,7 @@ def test_put_creates_a_typed_version(admin, db, workspace, kind):
 def test_put_refuses_invalid_data(admin, db, kind):
     data, field = INVALID[kind]
     response = admin.client.put(f"/api/v1/policies/{kind}", json=data)
-    _error(response, 422, "invalid_policy")
+    assert_error(response, 422, "invalid_policy")
     assert [d["field"] for d in response.json()["error"]["details"]] == [field]
     assert db.scalars(select(Policy)).all() == []
 
@@ -115,11 +110,11 @@ def test_list_shows_the_active_version_of_each_kind(admin, agent):
 
 
 def test_missing_and_unknown_kinds(admin):
-    _error(admin.client.get("/api/v1/policies/returns"), 404, "no_policy")
-    _error(admin.client.get("/api/v1/policies/loyalty"), 422, "invalid_input")
-    _error(admin.client.put("/api/v1/policies/loyalty", json={}), 422, "invalid_input")
-    _error(admin.client.put("/api/v1/policies/returns", json=[1, 2]), 422, "invalid_input")
-    _error(
+    assert_error(admin.client.get("/api/v1/policies/returns"), 404, "no_policy")
+    assert_error(admin.client.get("/api/v1/policies/loyalty"), 422, "invalid_input")
+    assert_error(admin.client.put("/api/v1/policies/loyalty", json={}), 422, "invalid_input")
+    assert_error(admin.client.put("/api/v1/policies/returns", json=[1, 2]), 422, "invalid_input")
+    assert_error(
         admin.client.get("/api/v1/policies/returns/history", params={"cursor": "x"}), 422, "invalid_cursor"
     )
 
@@ -131,7 +126,7 @@ def test_escalation_routes_only_to_own_teams(admin, db, workspace, other_workspa
     db.commit()
     rule = {"reason": "complaint", "team_id": foreign.id}
     response = admin.client.put("/api/v1/policies/escalation", json={"rules": [rule]})
-    _error(response, 422, "unknown_team")
+    assert_error(response, 422, "unknown_team")
     assert db.scalars(select(Policy)).all() == []
     db.commit()
     rule["team_id"] = own.id
@@ -142,7 +137,9 @@ def test_escalation_routes_only_to_own_teams(admin, db, workspace, other_workspa
 def test_only_admins_write_policies(db, workspace, app, role):
     actor = make_actor(db, app, workspace, role)
     try:
-        _error(actor.client.put("/api/v1/policies/returns", json={"window_days": 30}), 403, "admin_only")
+        assert_error(
+            actor.client.put("/api/v1/policies/returns", json={"window_days": 30}), 403, "admin_only"
+        )
         assert actor.client.get("/api/v1/policies").json() == []
     finally:
         actor.client.close()
@@ -156,7 +153,7 @@ def test_another_workspaces_policies_stay_invisible(admin, outsider, db, workspa
     admin.client.put("/api/v1/policies/returns", json={"window_days": 30})
     response = outsider.client.get(path)
     if path.endswith("returns"):
-        _error(response, 404, "no_policy")
+        assert_error(response, 404, "no_policy")
     else:
         items = response.json() if path.endswith("policies") else response.json()["items"]
         assert items == []

@@ -1,23 +1,12 @@
 """Teams with skills and members through the admin API."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from sprawa.auth.models import TeamMember
 from sprawa.platform.audit import AuditEntry
 from sprawa.workspaces.models import Team
-from tests.factories import make_actor, make_user
-
-
-def _error(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
-
-
-def _count(db, model, *where) -> int:
-    value = db.scalar(select(func.count()).select_from(model).where(*where))
-    db.commit()
-    return value
+from tests.factories import assert_error, count_rows, make_actor, make_user
 
 
 def _team(db, workspace, name: str = "Zwroty", skills: list[str] | None = None) -> Team:
@@ -44,7 +33,7 @@ def test_create_get_update_delete(admin, db):
     updated = admin.client.patch(f"/api/v1/teams/{team['id']}", json={"skills": ["b2b"]}).json()
     assert (updated["name"], updated["skills"]) == ("Zwroty", ["b2b"])
     assert admin.client.delete(f"/api/v1/teams/{team['id']}").status_code == 204
-    _error(admin.client.get(f"/api/v1/teams/{team['id']}"), 404, "not_found")
+    assert_error(admin.client.get(f"/api/v1/teams/{team['id']}"), 404, "not_found")
     actions = db.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)).all()
     assert actions == ["team.created", "team.updated", "team.deleted"]
 
@@ -61,19 +50,21 @@ def test_create_get_update_delete(admin, db):
     ],
 )
 def test_bad_team_input(admin, db, body):
-    _error(admin.client.post("/api/v1/teams", json=body), 422, "invalid_input")
-    assert _count(db, Team) == 0
+    assert_error(admin.client.post("/api/v1/teams", json=body), 422, "invalid_input")
+    assert count_rows(db, Team) == 0
 
 
 def test_team_names_are_unique_in_a_workspace(admin, outsider, db, workspace):
     team = _team(db, workspace)
-    _error(admin.client.post("/api/v1/teams", json={"name": "zwroty"}), 409, "team_name_taken")
+    assert_error(admin.client.post("/api/v1/teams", json={"name": "zwroty"}), 409, "team_name_taken")
     other = _team(db, workspace, "B2B")
-    _error(admin.client.patch(f"/api/v1/teams/{other.id}", json={"name": "Zwroty"}), 409, "team_name_taken")
+    assert_error(
+        admin.client.patch(f"/api/v1/teams/{other.id}", json={"name": "Zwroty"}), 409, "team_name_taken"
+    )
     # Another workspace may use the same name.
     assert outsider.client.post("/api/v1/teams", json={"name": "Zwroty"}).status_code == 201
     assert admin.client.patch(f"/api/v1/teams/{team.id}", json={"name": "Zwroty"}).status_code == 200
-    _error(admin.client.patch(f"/api/v1/teams/{team.id}", json={"name": None}), 422, "invalid_input")
+    assert_error(admin.client.patch(f"/api/v1/teams/{team.id}", json={"name": None}), 422, "invalid_input")
 
 
 def test_members_of_the_same_workspace_only(admin, agent, outsider, db, workspace):
@@ -84,11 +75,11 @@ def test_members_of_the_same_workspace_only(admin, agent, outsider, db, workspac
     # Adding again changes nothing.
     assert admin.client.post(url, json={"user_id": agent.user.id}).json()["member_ids"] == [agent.user.id]
     assert admin.client.get(f"/api/v1/users/{agent.user.id}").json()["team_ids"] == [team.id]
-    _error(admin.client.post(url, json={"user_id": outsider.user.id}), 404, "not_found")
-    assert _count(db, TeamMember) == 1
+    assert_error(admin.client.post(url, json={"user_id": outsider.user.id}), 404, "not_found")
+    assert count_rows(db, TeamMember) == 1
     assert admin.client.delete(f"{url}/{agent.user.id}").status_code == 204
-    _error(admin.client.delete(f"{url}/{agent.user.id}"), 404, "not_found")
-    assert _count(db, TeamMember) == 0
+    assert_error(admin.client.delete(f"{url}/{agent.user.id}"), 404, "not_found")
+    assert count_rows(db, TeamMember) == 0
     actions = db.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)).all()
     assert actions == ["team.member_added", "team.member_removed"]
 
@@ -113,16 +104,16 @@ def test_only_admins_write_teams(db, workspace, app, role):
     actor = make_actor(db, app, workspace, role)
     try:
         assert actor.client.get("/api/v1/teams").json()["items"][0]["id"] == team.id
-        _error(actor.client.post("/api/v1/teams", json={"name": "Nowy"}), 403, "admin_only")
-        _error(actor.client.patch(f"/api/v1/teams/{team.id}", json={"name": "Nowy"}), 403, "admin_only")
-        _error(actor.client.delete(f"/api/v1/teams/{team.id}"), 403, "admin_only")
+        assert_error(actor.client.post("/api/v1/teams", json={"name": "Nowy"}), 403, "admin_only")
+        assert_error(actor.client.patch(f"/api/v1/teams/{team.id}", json={"name": "Nowy"}), 403, "admin_only")
+        assert_error(actor.client.delete(f"/api/v1/teams/{team.id}"), 403, "admin_only")
         url = f"/api/v1/teams/{team.id}/members"
-        _error(actor.client.post(url, json={"user_id": actor.user.id}), 403, "admin_only")
+        assert_error(actor.client.post(url, json={"user_id": actor.user.id}), 403, "admin_only")
     finally:
         actor.client.close()
     db.refresh(team)
     assert team.name == "Zwroty"
-    assert _count(db, TeamMember) == 0
+    assert count_rows(db, TeamMember) == 0
 
 
 @pytest.mark.parametrize(
@@ -142,7 +133,7 @@ def test_another_workspaces_teams_are_not_found(outsider, db, workspace, method,
     db.commit()
     ids = {"team": team.id, "member": member.id, "own_user": outsider.user.id}
     kwargs = {"json": {k: v.format(**ids) for k, v in body.items()}} if body else {}
-    _error(getattr(outsider.client, method)(path.format(**ids), **kwargs), 404, "not_found")
+    assert_error(getattr(outsider.client, method)(path.format(**ids), **kwargs), 404, "not_found")
     db.refresh(team)
     assert team.name == "Zwroty"
     assert db.scalars(select(TeamMember.user_id)).all() == [member.id]
@@ -157,7 +148,7 @@ def test_changes_are_announced_after_commit_only(admin, runtime, monkeypatch, wo
     published = []
     monkeypatch.setattr(runtime.bus, "publish", published.append)
     team = admin.client.post("/api/v1/teams", json={"name": "Zwroty"}).json()
-    _error(admin.client.post("/api/v1/teams", json={"name": "Zwroty"}), 409, "team_name_taken")
+    assert_error(admin.client.post("/api/v1/teams", json={"name": "Zwroty"}), 409, "team_name_taken")
     assert [(e.kind, e.workspace_id, e.data) for e in published] == [
         ("team.created", workspace.id, {"id": team["id"], "name": "Zwroty"})
     ]

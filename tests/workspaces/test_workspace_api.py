@@ -4,11 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from sprawa.platform.audit import AuditEntry
-
-
-def _error(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
+from tests.factories import assert_error
 
 
 def test_read_defaults(agent, workspace):
@@ -70,7 +66,7 @@ def test_update_settings(admin, db, workspace):
     ],
 )
 def test_bad_settings_are_refused(admin, db, workspace, change, code):
-    _error(admin.client.patch("/api/v1/workspace", json=change), 422, code)
+    assert_error(admin.client.patch("/api/v1/workspace", json=change), 422, code)
     db.refresh(workspace)
     assert (workspace.timezone, workspace.languages, workspace.settings) == (
         "Europe/Warsaw",
@@ -92,7 +88,7 @@ def test_only_admins_change_settings(db, workspace, app, role):
 
     actor = make_actor(db, app, workspace, role)
     try:
-        _error(actor.client.patch("/api/v1/workspace", json={"name": "Mój"}), 403, "admin_only")
+        assert_error(actor.client.patch("/api/v1/workspace", json={"name": "Mój"}), 403, "admin_only")
     finally:
         actor.client.close()
     db.refresh(workspace)
@@ -111,4 +107,4 @@ def test_each_admin_sees_and_changes_only_their_own_workspace(
 
 
 def test_requires_login(client):
-    _error(client.get("/api/v1/workspace"), 401, "not_authenticated")
+    assert_error(client.get("/api/v1/workspace"), 401, "not_authenticated")

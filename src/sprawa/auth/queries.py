@@ -9,8 +9,8 @@ from sprawa.auth.models import ApiToken, AuthSession, Role, TeamMember, User
 from sprawa.auth.schemas import Principal, UserOut
 from sprawa.cases.models import AuthorKind
 from sprawa.db import utcnow
+from sprawa.platform.access import fetch_one_or_not_found, select_in_workspace
 from sprawa.platform.crypto import token_digest
-from sprawa.platform.errors import NotFound
 from sprawa.workspaces.queries import keyset_page
 
 
@@ -55,29 +55,22 @@ def token_principal(session: Session, token: str) -> Principal | None:
 
 def readable_users(principal: Principal) -> Select[tuple[User]]:
     """Users the principal may list: those of its own workspace."""
-    return select(User).where(User.workspace_id == principal.workspace_id)
+    return select_in_workspace(User, principal.workspace_id)
 
 
 def access_user(session: Session, principal: Principal, user_id: str, *, for_update: bool = False) -> User:
     """A user of the principal's workspace; another workspace's id is simply not found."""
     stmt = readable_users(principal).where(User.id == user_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    user = session.scalars(stmt).first()
-    if user is None:
-        raise NotFound("user not found")
-    return user
+    return fetch_one_or_not_found(session, stmt, "user not found", for_update=for_update)
 
 
 def readable_api_tokens(principal: Principal) -> Select[tuple[ApiToken]]:
-    return select(ApiToken).where(ApiToken.workspace_id == principal.workspace_id)
+    return select_in_workspace(ApiToken, principal.workspace_id)
 
 
 def access_api_token(session: Session, principal: Principal, token_id: str) -> ApiToken:
-    token = session.scalars(readable_api_tokens(principal).where(ApiToken.id == token_id)).first()
-    if token is None:
-        raise NotFound("API token not found")
-    return token
+    stmt = readable_api_tokens(principal).where(ApiToken.id == token_id)
+    return fetch_one_or_not_found(session, stmt, "API token not found")
 
 
 def user_page(

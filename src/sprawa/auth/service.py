@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,7 +12,7 @@ from sprawa.auth.models import ApiToken, AuthSession, LoginAttempt, Role, User
 from sprawa.auth.queries import access_api_token, access_user, readable_users
 from sprawa.auth.schemas import Principal, UserCreate, UserPatch
 from sprawa.db import utcnow
-from sprawa.platform.audit import append_audit
+from sprawa.platform.audit import append_audit_by
 from sprawa.platform.crypto import new_token, token_digest
 from sprawa.platform.errors import Conflict, Forbidden, InvalidInput, RateLimited, Unauthorized
 from sprawa.platform.events import Event, emit
@@ -105,21 +104,6 @@ def _check_admin(actor: Principal) -> None:
         raise Forbidden("only owners and admins may do this", code="admin_only")
 
 
-def _audit(
-    session: Session, actor: Principal, action: str, subject_type: str, subject_id: str, **data: Any
-) -> None:
-    append_audit(
-        session,
-        actor.workspace_id,
-        actor_kind=str(actor.kind),
-        actor_id=actor.user_id,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        data=data,
-    )
-
-
 def do_issue_api_token(session: Session, actor: Principal, name: str, role: Role) -> tuple[ApiToken, str]:
     """Create a token acting with ``role``; the plain token is shown once and never stored."""
     _check_admin(actor)
@@ -135,7 +119,7 @@ def do_issue_api_token(session: Session, actor: Principal, name: str, role: Role
     )
     session.add(row)
     session.flush()
-    _audit(session, actor, "api_token.created", "api_token", row.id, name=name, role=str(role))
+    append_audit_by(session, actor, "api_token.created", "api_token", row.id, name=name, role=str(role))
     return row, token
 
 
@@ -149,7 +133,7 @@ def do_revoke_api_token(session: Session, actor: Principal, token_id: str) -> Ap
     row = access_api_token(session, actor, token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        _audit(session, actor, "api_token.revoked", "api_token", row.id, name=row.name)
+        append_audit_by(session, actor, "api_token.revoked", "api_token", row.id, name=row.name)
     return row
 
 
@@ -180,7 +164,7 @@ def do_create_user(session: Session, actor: Principal, body: UserCreate) -> User
     )
     session.add(user)
     session.flush()
-    _audit(session, actor, "user.created", "user", user.id, email=user.email, role=str(user.role))
+    append_audit_by(session, actor, "user.created", "user", user.id, email=user.email, role=str(user.role))
     _emit_user(session, "user.created", user)
     return user
 
@@ -216,6 +200,6 @@ def do_update_user(session: Session, actor: Principal, user_id: str, patch: User
     if "active" in changes and not user.active:
         session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     session.flush()
-    _audit(session, actor, "user.updated", "user", user.id, changes=changes)
+    append_audit_by(session, actor, "user.updated", "user", user.id, changes=changes)
     _emit_user(session, "user.updated", user)
     return user

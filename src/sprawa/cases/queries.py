@@ -76,7 +76,8 @@ from sprawa.cases.schemas import (
 )
 from sprawa.commerce.models import Order, OrderItem, Shipment
 from sprawa.customers.models import Customer
-from sprawa.platform.errors import InvalidInput, NotFound
+from sprawa.platform.access import fetch_one_or_not_found, select_in_workspace
+from sprawa.platform.errors import InvalidInput
 from sprawa.platform.pagination import (
     cursor_datetime,
     cursor_int,
@@ -97,11 +98,11 @@ MAX_QUERY_WORDS = 8
 
 def readable_cases(principal: Principal) -> Select[tuple[Case]]:
     """Every case the principal may read: all of its workspace's cases (roles differ only in writes)."""
-    return select(Case).where(Case.workspace_id == principal.workspace_id)
+    return select_in_workspace(Case, principal.workspace_id)
 
 
 def readable_messages(principal: Principal) -> Select[tuple[Message]]:
-    return select(Message).where(Message.workspace_id == principal.workspace_id)
+    return select_in_workspace(Message, principal.workspace_id)
 
 
 def access_case(session: Session, principal: Principal, case_id: str, *, for_update: bool = False) -> Case:
@@ -110,38 +111,20 @@ def access_case(session: Session, principal: Principal, case_id: str, *, for_upd
     ``for_update`` locks the row (PostgreSQL) so that concurrent writes on one case are serialised.
     """
     query = readable_cases(principal).where(Case.id == case_id)
-    if for_update:
-        query = query.with_for_update()
-    case = session.scalars(query).first()
-    if case is None:
-        raise NotFound("no such case")
-    return case
+    return fetch_one_or_not_found(session, query, "no such case", for_update=for_update)
 
 
 def access_attachment(session: Session, principal: Principal, attachment_id: str) -> Attachment:
     """A file of the principal's workspace; NotFound otherwise."""
-    attachment = session.scalars(
-        select(Attachment).where(
-            Attachment.id == attachment_id, Attachment.workspace_id == principal.workspace_id
-        )
-    ).first()
-    if attachment is None:
-        raise NotFound("no such attachment")
-    return attachment
+    query = select_in_workspace(Attachment, principal.workspace_id).where(Attachment.id == attachment_id)
+    return fetch_one_or_not_found(session, query, "no such attachment")
 
 
 def access_link_change(
     session: Session, principal: Principal, change_id: str, *, for_update: bool = False
 ) -> CaseLinkChange:
-    query = select(CaseLinkChange).where(
-        CaseLinkChange.id == change_id, CaseLinkChange.workspace_id == principal.workspace_id
-    )
-    if for_update:
-        query = query.with_for_update()
-    change = session.scalars(query).first()
-    if change is None:
-        raise NotFound("no such merge or split")
-    return change
+    query = select_in_workspace(CaseLinkChange, principal.workspace_id).where(CaseLinkChange.id == change_id)
+    return fetch_one_or_not_found(session, query, "no such merge or split", for_update=for_update)
 
 
 # --- Text matching ---------------------------------------------------------------------------------------

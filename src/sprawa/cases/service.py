@@ -541,24 +541,43 @@ def do_merge_cases(
     source.merged_into_id = target.id
     session.refresh(target, ["last_seq"])
     _refresh_times(session, target)
+    change = _record_link_change(session, actor, "merge", source, target, moved, reason)
+    _emit_updated(session, source, target)
+    return change
+
+
+# Activity kinds of a merge or split, as seen from the source case and from the target case.
+_LINK_ACTIVITIES = {"merge": ("merged_into", "merged_from"), "split": ("split_to", "split_from")}
+
+
+def _record_link_change(
+    session: Session,
+    actor: Principal,
+    kind: str,
+    source: Case,
+    target: Case,
+    moved: dict[str, Any],
+    reason: str | None,
+) -> CaseLinkChange:
+    """Store a merge or split (what it moved, so it can be undone) and note it in both cases' activity."""
     change = CaseLinkChange(
         workspace_id=source.workspace_id,
-        kind="merge",
+        kind=kind,
         source_case_id=source.id,
         target_case_id=target.id,
         moved=moved,
-        reason=(reason or "manual merge")[:200],
+        reason=(reason or f"manual {kind}")[:200],
         by_user_id=actor.user_id,
     )
     session.add(change)
     session.flush()
+    from_source, from_target = _LINK_ACTIVITIES[kind]
     record_activity(
-        session, source, actor, "merged_into", case_id=target.id, number=target.number, change_id=change.id
+        session, source, actor, from_source, case_id=target.id, number=target.number, change_id=change.id
     )
     record_activity(
-        session, target, actor, "merged_from", case_id=source.id, number=source.number, change_id=change.id
+        session, target, actor, from_target, case_id=source.id, number=source.number, change_id=change.id
     )
-    _emit_updated(session, source, target)
     return change
 
 
@@ -611,21 +630,7 @@ def do_split_case(
         session.execute(update(Thread).where(Thread.id.in_(thread_ids)).values(case_id=new.id))
     _refresh_times(session, new)
     _refresh_times(session, case)
-    change = CaseLinkChange(
-        workspace_id=case.workspace_id,
-        kind="split",
-        source_case_id=case.id,
-        target_case_id=new.id,
-        moved=moved,
-        reason=(reason or "manual split")[:200],
-        by_user_id=actor.user_id,
-    )
-    session.add(change)
-    session.flush()
-    record_activity(session, case, actor, "split_to", case_id=new.id, number=new.number, change_id=change.id)
-    record_activity(
-        session, new, actor, "split_from", case_id=case.id, number=case.number, change_id=change.id
-    )
+    change = _record_link_change(session, actor, "split", case, new, moved, reason)
     _emit_updated(session, case, new)
     return change
 

@@ -1,18 +1,18 @@
 """Reads of configured channels, scoped to the principal's workspace (the one access chokepoint)."""
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from sprawa.auth.schemas import Principal
 from sprawa.channels.models import Channel, ChannelKind
 from sprawa.channels.schemas import ChannelOut
+from sprawa.platform.access import fetch_one_or_not_found, select_in_workspace
 from sprawa.platform.crypto import SecretBox
-from sprawa.platform.errors import NotFound
 from sprawa.workspaces.queries import keyset_page
 
 
 def readable_channels(principal: Principal) -> Select[tuple[Channel]]:
-    return select(Channel).where(Channel.workspace_id == principal.workspace_id)
+    return select_in_workspace(Channel, principal.workspace_id)
 
 
 def access_channel(
@@ -20,12 +20,7 @@ def access_channel(
 ) -> Channel:
     """A channel of the principal's workspace; another workspace's id is simply not found."""
     stmt = readable_channels(principal).where(Channel.id == channel_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    channel = session.scalars(stmt).first()
-    if channel is None:
-        raise NotFound("channel not found")
-    return channel
+    return fetch_one_or_not_found(session, stmt, "channel not found", for_update=for_update)
 
 
 def channel_page(

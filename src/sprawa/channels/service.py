@@ -18,7 +18,7 @@ from sprawa.commerce.queries import referenced_order_ids
 from sprawa.customers.models import Customer
 from sprawa.customers.service import resolve_customer
 from sprawa.db import utcnow
-from sprawa.platform.audit import append_audit
+from sprawa.platform.audit import append_audit_by
 from sprawa.platform.crypto import SecretBox
 from sprawa.platform.errors import Forbidden
 from sprawa.platform.events import Event, emit
@@ -230,16 +230,7 @@ def _check_admin(actor: Principal) -> None:
 
 
 def _audit_channel(session: Session, actor: Principal, action: str, channel: Channel, **data: object) -> None:
-    append_audit(
-        session,
-        actor.workspace_id,
-        actor_kind=str(actor.kind),
-        actor_id=actor.user_id,
-        action=action,
-        subject_type="channel",
-        subject_id=channel.id,
-        data={"kind": str(channel.kind), **data},
-    )
+    append_audit_by(session, actor, action, "channel", channel.id, kind=str(channel.kind), **data)
 
 
 def _emit_channel(session: Session, kind: str, channel: Channel) -> None:

@@ -29,7 +29,8 @@ from sprawa.customers.schemas import (
 )
 from sprawa.customers.service import normalise_identity
 from sprawa.insights.models import SurveyResponse
-from sprawa.platform.errors import InvalidInput, NotFound
+from sprawa.platform.access import fetch_one_or_not_found, select_in_workspace
+from sprawa.platform.errors import InvalidInput
 from sprawa.platform.pagination import cursor_datetime, cursor_str, decode_cursor, encode_cursor
 
 PANEL_LIMIT = 50
@@ -38,33 +39,21 @@ _CURSOR = "customers:last_seen_at"
 
 def readable_customers(principal: Principal) -> Select[tuple[Customer]]:
     """Every customer record of the principal's workspace (merged ones included; lists leave them out)."""
-    return select(Customer).where(Customer.workspace_id == principal.workspace_id)
+    return select_in_workspace(Customer, principal.workspace_id)
 
 
 def access_customer(
     session: Session, principal: Principal, customer_id: str, *, for_update: bool = False
 ) -> Customer:
     query = readable_customers(principal).where(Customer.id == customer_id)
-    if for_update:
-        query = query.with_for_update()
-    customer = session.scalars(query).first()
-    if customer is None:
-        raise NotFound("no such customer")
-    return customer
+    return fetch_one_or_not_found(session, query, "no such customer", for_update=for_update)
 
 
 def access_customer_merge(
     session: Session, principal: Principal, merge_id: str, *, for_update: bool = False
 ) -> CustomerMerge:
-    query = select(CustomerMerge).where(
-        CustomerMerge.id == merge_id, CustomerMerge.workspace_id == principal.workspace_id
-    )
-    if for_update:
-        query = query.with_for_update()
-    merge = session.scalars(query).first()
-    if merge is None:
-        raise NotFound("no such customer merge")
-    return merge
+    query = select_in_workspace(CustomerMerge, principal.workspace_id).where(CustomerMerge.id == merge_id)
+    return fetch_one_or_not_found(session, query, "no such customer merge", for_update=for_update)
 
 
 # --- List and search -------------------------------------------------------------------------------------

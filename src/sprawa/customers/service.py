@@ -12,7 +12,7 @@ from sprawa.auth.schemas import Principal
 from sprawa.channels.base import IdentityClaim
 from sprawa.customers.models import Customer, CustomerMerge, Identity, IdentityKind
 from sprawa.db import utcnow
-from sprawa.platform.audit import append_audit
+from sprawa.platform.audit import append_audit_by
 from sprawa.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sprawa.platform.events import Event, emit
 
@@ -219,16 +219,7 @@ def do_update_customer(
         return customer
     customer.flags = flags
     session.flush()
-    append_audit(
-        session,
-        customer.workspace_id,
-        actor_kind=actor.kind,
-        actor_id=actor.user_id,
-        action="customer.update",
-        subject_type="customer",
-        subject_id=customer.id,
-        data={"fields": changed},
-    )
+    append_audit_by(session, actor, "customer.update", "customer", customer.id, fields=changed)
     _emit_customer(session, customer)
     return customer
 
@@ -246,19 +237,16 @@ def do_merge_customers(
     if target.merged_into_id:
         raise Conflict("the target customer was merged into another one; pick that one", code="target_merged")
     merge = merge_customers(session, source, target, reason="manual", by_user_id=actor.user_id)
-    append_audit(
+    moved = {k: len(v) for k, v in merge.moved.items()}
+    append_audit_by(
         session,
-        target.workspace_id,
-        actor_kind=actor.kind,
-        actor_id=actor.user_id,
-        action="customer.merge",
-        subject_type="customer",
-        subject_id=target.id,
-        data={
-            "merge_id": merge.id,
-            "source_id": source.id,
-            "moved": {k: len(v) for k, v in merge.moved.items()},
-        },
+        actor,
+        "customer.merge",
+        "customer",
+        target.id,
+        merge_id=merge.id,
+        source_id=source.id,
+        moved=moved,
     )
     _emit_customer(session, source)
     _emit_customer(session, target)
@@ -297,15 +285,8 @@ def do_unmerge_customers(session: Session, actor: Principal, merge: CustomerMerg
     source.merged_into_id = None
     merge.undone_at = utcnow()
     session.flush()
-    append_audit(
-        session,
-        source.workspace_id,
-        actor_kind=actor.kind,
-        actor_id=actor.user_id,
-        action="customer.unmerge",
-        subject_type="customer",
-        subject_id=source.id,
-        data={"merge_id": merge.id, "target_id": target.id},
+    append_audit_by(
+        session, actor, "customer.unmerge", "customer", source.id, merge_id=merge.id, target_id=target.id
     )
     _emit_customer(session, source)
     _emit_customer(session, target)

@@ -1,16 +1,16 @@
 """Reads of knowledge articles, scoped to the principal's workspace (the one access chokepoint)."""
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_
 from sqlalchemy.orm import Session
 
 from sprawa.auth.schemas import Principal
 from sprawa.knowledge.models import KnowledgeArticle
-from sprawa.platform.errors import NotFound
+from sprawa.platform.access import fetch_one_or_not_found, select_in_workspace
 from sprawa.workspaces.queries import keyset_page
 
 
 def readable_articles(principal: Principal) -> Select[tuple[KnowledgeArticle]]:
-    return select(KnowledgeArticle).where(KnowledgeArticle.workspace_id == principal.workspace_id)
+    return select_in_workspace(KnowledgeArticle, principal.workspace_id)
 
 
 def access_article(
@@ -18,12 +18,7 @@ def access_article(
 ) -> KnowledgeArticle:
     """An article of the principal's workspace; another workspace's id is simply not found."""
     stmt = readable_articles(principal).where(KnowledgeArticle.id == article_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    article = session.scalars(stmt).first()
-    if article is None:
-        raise NotFound("article not found")
-    return article
+    return fetch_one_or_not_found(session, stmt, "article not found", for_update=for_update)
 
 
 def article_page(

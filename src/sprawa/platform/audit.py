@@ -3,7 +3,7 @@
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -84,6 +84,35 @@ def append_audit(
     session.add(entry)
     session.flush()
     return entry
+
+
+class AuditActor(Protocol):
+    """Who acted, as an audit entry names it (an authenticated principal, without importing auth)."""
+
+    @property
+    def workspace_id(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def user_id(self) -> str | None: ...
+
+
+def append_audit_by(
+    session: Session, actor: AuditActor, action: str, subject_type: str, subject_id: str, /, **data: Any
+) -> AuditEntry:
+    """Append an entry of ``actor``'s change in its own workspace; ``data`` holds names and ids, no values."""
+    return append_audit(
+        session,
+        actor.workspace_id,
+        actor_kind=str(actor.kind),
+        actor_id=actor.user_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        data=data,
+    )
 
 
 def verify_chain(session: Session, workspace_id: str) -> int | None:

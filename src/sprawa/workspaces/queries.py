@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sprawa.auth.models import TeamMember
 from sprawa.auth.schemas import Principal
 from sprawa.db import Base
+from sprawa.platform.access import fetch_one_or_not_found, select_in_workspace
 from sprawa.platform.errors import NotFound
 from sprawa.platform.pagination import cursor_int, cursor_str, decode_cursor, encode_cursor
 from sprawa.workspaces.models import Policy, PolicyKind, Team, Workspace
@@ -73,7 +74,7 @@ def workspace_out(workspace: Workspace) -> WorkspaceOut:
 
 
 def readable_teams(principal: Principal) -> Select[tuple[Team]]:
-    return select(Team).where(Team.workspace_id == principal.workspace_id)
+    return select_in_workspace(Team, principal.workspace_id)
 
 
 def team_page(
@@ -85,12 +86,7 @@ def team_page(
 def access_team(session: Session, principal: Principal, team_id: str, *, for_update: bool = False) -> Team:
     """The team if it belongs to the principal's workspace; another workspace's id is simply not found."""
     stmt = readable_teams(principal).where(Team.id == team_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    team = session.scalars(stmt).first()
-    if team is None:
-        raise NotFound("team not found")
-    return team
+    return fetch_one_or_not_found(session, stmt, "team not found", for_update=for_update)
 
 
 def teams_out(session: Session, teams: list[Team]) -> list[TeamOut]:

@@ -3,15 +3,13 @@
 Every change is audited and announced to the workspace's agents after commit.
 """
 
-from typing import Any
-
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sprawa.auth.models import TeamMember
 from sprawa.auth.queries import access_user
 from sprawa.auth.schemas import Principal
-from sprawa.platform.audit import append_audit
+from sprawa.platform.audit import append_audit_by
 from sprawa.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sprawa.platform.events import Event, emit
 from sprawa.workspaces.models import Policy, PolicyKind, Team, Workspace
@@ -23,21 +21,6 @@ def check_admin(actor: Principal) -> None:
     """Only owners and admins write configuration (the API checks first; this holds for every caller)."""
     if not actor.is_admin:
         raise Forbidden("only owners and admins may do this", code="admin_only")
-
-
-def _audit(
-    session: Session, actor: Principal, action: str, subject_type: str, subject_id: str, **data: Any
-) -> None:
-    append_audit(
-        session,
-        actor.workspace_id,
-        actor_kind=str(actor.kind),
-        actor_id=actor.user_id,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        data=data,
-    )
 
 
 # ------------------------------------------------------------------------------------------ workspace
@@ -77,7 +60,7 @@ def do_update_workspace(session: Session, actor: Principal, patch: WorkspacePatc
                 settings[key] = sent[key]
     # A new dict, so that the JSON column is seen as changed.
     workspace.settings = settings
-    _audit(session, actor, "workspace.updated", "workspace", workspace.id, changes=changes)
+    append_audit_by(session, actor, "workspace.updated", "workspace", workspace.id, changes=changes)
     emit(session, Event("workspace.updated", workspace.id, {"changed": sorted(changes)}))
     return workspace
 
@@ -103,7 +86,7 @@ def do_create_team(session: Session, actor: Principal, body: TeamIn) -> Team:
     team = Team(workspace_id=actor.workspace_id, name=body.name, skills=list(body.skills))
     session.add(team)
     session.flush()
-    _audit(session, actor, "team.created", "team", team.id, name=team.name, skills=team.skills)
+    append_audit_by(session, actor, "team.created", "team", team.id, name=team.name, skills=team.skills)
     _emit_team(session, "team.created", team)
     return team
 
@@ -123,7 +106,7 @@ def do_update_team(session: Session, actor: Principal, team_id: str, patch: Team
         team.name = sent["name"]
     if "skills" in changes:
         team.skills = list(sent["skills"])
-    _audit(session, actor, "team.updated", "team", team.id, changes=changes)
+    append_audit_by(session, actor, "team.updated", "team", team.id, changes=changes)
     _emit_team(session, "team.updated", team)
     return team
 
@@ -132,7 +115,7 @@ def do_delete_team(session: Session, actor: Principal, team_id: str) -> None:
     """Remove a team; its cases keep their assignee and lose only the team (ON DELETE SET NULL)."""
     check_admin(actor)
     team = access_team(session, actor, team_id, for_update=True)
-    _audit(session, actor, "team.deleted", "team", team.id, name=team.name)
+    append_audit_by(session, actor, "team.deleted", "team", team.id, name=team.name)
     _emit_team(session, "team.deleted", team)
     session.delete(team)
     session.flush()
@@ -149,7 +132,7 @@ def do_add_team_member(session: Session, actor: Principal, team_id: str, user_id
     if exists is None:
         session.add(TeamMember(team_id=team.id, user_id=user.id))
         session.flush()
-        _audit(session, actor, "team.member_added", "team", team.id, user_id=user.id)
+        append_audit_by(session, actor, "team.member_added", "team", team.id, user_id=user.id)
         _emit_team(session, "team.updated", team)
     return team
 
@@ -162,7 +145,7 @@ def do_remove_team_member(session: Session, actor: Principal, team_id: str, user
     ).rowcount
     if not removed:
         raise NotFound("this user is not a member of the team")
-    _audit(session, actor, "team.member_removed", "team", team.id, user_id=user_id)
+    append_audit_by(session, actor, "team.member_removed", "team", team.id, user_id=user_id)
     _emit_team(session, "team.updated", team)
 
 
@@ -214,7 +197,7 @@ def do_set_policy(session: Session, actor: Principal, kind: PolicyKind, policy: 
     )
     session.add(row)
     session.flush()
-    _audit(
+    append_audit_by(
         session,
         actor,
         "policy.updated",
