@@ -106,3 +106,12 @@ def create_app(
         )
 
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The app of one of several ``sprawa serve`` processes (``SPRAWA_WEB_CONCURRENCY``)."""
+    from sprawa.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -43,9 +43,21 @@ def cmd_serve(settings: Settings, args: argparse.Namespace, *, embedded_worker: 
 
     from sprawa.app import create_app
 
-    app = create_app(settings, embedded_worker=embedded_worker)
+    processes = settings.web_concurrency
+    if processes > 1 and (embedded_worker or settings.bus_kind != "postgres"):
+        raise SystemExit(
+            "SPRAWA_WEB_CONCURRENCY > 1 needs PostgreSQL and its event bus: live events must cross processes."
+        )
+    # Several processes import the app themselves (settings from the same environment).
+    app = (
+        "sprawa.app:create_served_app"
+        if processes > 1
+        else create_app(settings, embedded_worker=embedded_worker)
+    )
     uvicorn.run(
         app,
+        factory=processes > 1,
+        workers=processes,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),

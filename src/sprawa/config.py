@@ -14,6 +14,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # HTTP server processes of `sprawa serve` (more than one needs PostgreSQL).
+    web_concurrency: int = Field(default=1, ge=1, le=64)
     data_dir: Path = Path("var")
     database_url: str = ""
     # Secret for sessions, signed tokens and the encryption of credentials at rest.
