@@ -30,7 +30,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
     if args.tau2:
         from sprawa.commerce.tau2 import default_db_path
 
-        if default_db_path() is None:
+        if default_db_path(settings.tau2_db) is None:
             print("τ²-bench retail data not found (set SPRAWA_TAU2_DB): the second workspace is skipped.")
         else:
             with runtime.factory.begin() as session:

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 10
     job_backoff_base_seconds: float = 1.0
     job_backoff_cap_seconds: float = 3600.0
+    # The tau2-bench retail db.json for the second demo workspace (found beside the checkout when unset).
+    tau2_db: Path | None = None
     attachment_max_bytes: int = 25 * 1024 * 1024
     cookie_secure: bool = False
     # host:port pairs outbound HTTP may reach although they are private (local fakes, an intranet shop).

@@ -28,7 +28,7 @@ from sprawa.commerce.demo.seed import DEFAULT_SEED, seed_shop
 from sprawa.commerce.demo.timeline import DATA, paczkomat_code
 from sprawa.commerce.models import ShipmentState
 from sprawa.commerce.service import refresh_order, sync_all, sync_customer_orders
-from sprawa.commerce.tau2 import TAU2_RULES, load_tau2
+from sprawa.commerce.tau2 import TAU2_RULES, default_db_path, load_tau2
 from sprawa.config import Settings
 from sprawa.customers.models import IdentityKind
 from sprawa.customers.service import resolve_customer
@@ -645,7 +645,7 @@ def seed_tau2(session: Session, settings: Settings) -> dict[str, Any]:
     session.add(owner)
     session.flush()
     _policies(session, workspace, TAU2_POLICIES, owner)
-    counts = load_tau2(session, workspace.id)
+    counts = load_tau2(session, workspace.id, default_db_path(settings.tau2_db))
     cache = sync_all(
         session, DemoShop(session, workspace.id, rules=DemoRules.from_settings(TAU2_RULES)), workspace.id
     )

@@ -18,7 +18,6 @@ orders change, two cancellation reasons, items change once, refunds to the origi
 """
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -80,10 +79,10 @@ TAU2_RULES: dict[str, Any] = {
 }
 
 
-def default_db_path() -> Path | None:
-    """``SPRAWA_TAU2_DB``, else ``shared/evals/tau2-bench-retail/db.json`` beside the checkout."""
-    if env := os.environ.get("SPRAWA_TAU2_DB"):
-        return Path(env)
+def default_db_path(configured: Path | None = None) -> Path | None:
+    """The configured file (``SPRAWA_TAU2_DB``), else the shared evals copy beside the checkout."""
+    if configured is not None:
+        return configured
     for parent in Path(__file__).resolve().parents:
         candidate = parent / "shared" / "evals" / "tau2-bench-retail" / "db.json"
         if candidate.is_file():
