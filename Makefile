@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export SPRAWA_TEST_DATABASE_URL_PG := $(TEST_PG_URL)
 
-.PHONY: demo test test-sqlite test-postgres lint install postgres bench chaos clean
+.PHONY: demo test test-sqlite test-postgres lint install postgres chromium bench chaos clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,17 @@ lint: install
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 
+# Browser tests drive Debian's Chromium (no browser downloads at run time).
+chromium:
+	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for the browser tests ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 postgres:
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -h 127.0.0.1 -p 5432 -q && exit 0; sleep 1; done; \
 	  echo "PostgreSQL is not reachable on 127.0.0.1:5432"; exit 1
 
-test-sqlite: install
+test-sqlite: install chromium
 	@echo "== test suite on SQLite =="
 	$(BIN)/pytest
 

@@ -14,6 +14,7 @@ from sprawa.config import Settings
 from sprawa.platform.errors import AppError
 from sprawa.platform.metrics import install_observability
 from sprawa.runtime import Runtime
+from sprawa.web.shell import install_web
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +32,14 @@ def _routers() -> list:  # type: ignore[type-arg]
     from sprawa.knowledge.api import router as knowledge
     from sprawa.platform.api import router as ops
     from sprawa.web.api import router as web
+    from sprawa.web.pages.auth import router as web_auth
     from sprawa.workspaces.api import router as workspace_admin
 
     return [
         *[auth, web, ops, form_inbound, users, channels, knowledge, workspace_admin],
         *[live, webchat, webchat_demo],
         *[cases, customers],
+        *[web_auth],
     ]
 
 
@@ -76,6 +79,7 @@ def create_app(
     for router in _routers():
         app.include_router(router)
     install_observability(app, runtime.factory)
+    install_web(app)
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:

@@ -91,6 +91,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
                 "",
                 "Sprawa is starting (server + worker in one process).",
                 f"  Start page:       {base}/",
+                f"  Agent inbox:      {base}/login",
                 f"  Demo shop page:   {base}/demo/shop",
                 f"  API docs:         {base}/api/docs",
                 f"  Health:           {base}/healthz",

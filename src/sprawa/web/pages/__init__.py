@@ -1,0 +1,1 @@
+"""Agent-workspace pages, one module per feature (each exposes ``router``)."""
