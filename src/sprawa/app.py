@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def _routers() -> list:  # type: ignore[type-arg]
+    from sprawa.aftersales.api import router as aftersales
     from sprawa.auth.api import router as auth
     from sprawa.auth.api import users_router as users
     from sprawa.cases.api import router as cases
@@ -28,18 +29,31 @@ def _routers() -> list:  # type: ignore[type-arg]
     from sprawa.channels.form.api import router as form_inbound
     from sprawa.channels.webchat.api import demo_router as webchat_demo
     from sprawa.channels.webchat.api import router as webchat
+    from sprawa.commerce.api import router as commerce
     from sprawa.customers.api import router as customers
+    from sprawa.insights.api import router as insights
     from sprawa.knowledge.api import router as knowledge
+    from sprawa.macros.api import router as macros
     from sprawa.platform.api import router as ops
+    from sprawa.privacy.api import router as privacy
+    from sprawa.proactive.api import router as proactive
     from sprawa.web.api import router as web
+    from sprawa.web.pages.aftersales import router as web_aftersales
+    from sprawa.web.pages.agent import router as web_agent
     from sprawa.web.pages.auth import router as web_auth
+    from sprawa.web.pages.insights import router as web_insights
+    from sprawa.web.pages.survey import router as survey_pages
     from sprawa.workspaces.api import router as workspace_admin
 
     return [
         *[auth, web, ops, form_inbound, users, channels, knowledge, workspace_admin],
         *[live, webchat, webchat_demo],
-        *[cases, customers],
-        *[web_auth],
+        *[cases, customers, macros],
+        *[privacy],
+        *[aftersales],
+        *[commerce, proactive],
+        *[insights, survey_pages, web_insights],
+        *[web_auth, web_agent, web_aftersales],
     ]
 
 

@@ -146,6 +146,14 @@ def _extend(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from sprawa.chaos import add_chaos_command
 
     add_chaos_command(sub)
+    from sprawa.ai.evaluate import add_eval_command
+    from sprawa.ai.nlu.triage import add_triage_command
+
+    add_triage_command(sub)
+    add_eval_command(sub)
+    from sprawa.ai.tau2 import add_tau2_command
+
+    add_tau2_command(sub)
 
 
 if __name__ == "__main__":

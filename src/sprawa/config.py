@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     # host:port pairs outbound HTTP may reach although they are private (local fakes, an intranet shop).
     outbound_allow: list[str] = Field(default_factory=list)
+    # Trained intent classifier + embedding cache (default ~/.cache/sprawa/nlu, shared by all data dirs).
+    nlu_cache_dir: Path | None = None
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -6,11 +6,17 @@ from functools import partial
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from sprawa.aftersales.tasks import run_alarm_scan
+from sprawa.ai.tasks import run_ai_respond_job
+from sprawa.channels.actions.polling import POLL_JOB, poll_given_up, run_poll_job
 from sprawa.channels.base import ChannelAdapter
 from sprawa.channels.models import ChannelKind
 from sprawa.channels.service import IngestContext, mark_delivery_dead, run_delivery_job, run_inbound_job
+from sprawa.commerce.tasks import dead_handlers as commerce_dead_jobs
+from sprawa.commerce.tasks import job_handlers as commerce_jobs
 from sprawa.config import Settings
 from sprawa.db import make_engine, read_only_engine
+from sprawa.insights.tasks import job_handlers as insights_jobs
 from sprawa.platform.crypto import SecretBox
 from sprawa.platform.events import EventBus, make_bus
 from sprawa.platform.http import SafeHttp
@@ -19,11 +25,17 @@ from sprawa.platform.jobs import Worker
 from sprawa.platform.storage import FileStore
 
 
-def build_adapters(http: SafeHttp) -> dict[ChannelKind, ChannelAdapter]:
+def build_adapters(http: SafeHttp, secret_key: str) -> dict[ChannelKind, ChannelAdapter]:
+    from sprawa.channels.email.service import EmailAdapter
+    from sprawa.channels.email.tokens import token_key
     from sprawa.channels.form.service import FormAdapter
     from sprawa.channels.webchat.service import WebchatAdapter
 
-    return {ChannelKind.WEBCHAT: WebchatAdapter(), ChannelKind.FORM: FormAdapter(http)}
+    return {
+        ChannelKind.WEBCHAT: WebchatAdapter(),
+        ChannelKind.FORM: FormAdapter(http),
+        ChannelKind.EMAIL: EmailAdapter(http, token_key(secret_key)),
+    }
 
 
 @dataclass
@@ -46,7 +58,7 @@ class Runtime:
         ingest = IngestContext(
             store=FileStore(settings.attachments_dir),
             secrets=SecretBox(settings.resolved_secret_key),
-            adapters=build_adapters(http),
+            adapters=build_adapters(http, settings.resolved_secret_key),
             attachment_max_bytes=settings.attachment_max_bytes,
         )
         return cls(
@@ -65,8 +77,18 @@ class Runtime:
             handlers={
                 "inbound.process": partial(run_inbound_job, self.ingest),
                 "outbox.deliver": partial(run_delivery_job, self.ingest),
+                POLL_JOB: partial(run_poll_job, self.ingest.secrets, self.ingest.adapters),
+                **commerce_jobs(self),
+                **insights_jobs(self.settings),
+                "aftersales.alarm_scan": run_alarm_scan,
+                "ai.respond": run_ai_respond_job,
             },
-            dead_handlers={"outbox.deliver": mark_delivery_dead, "inbound.process": mark_inbound_failed},
+            dead_handlers={
+                "outbox.deliver": mark_delivery_dead,
+                "inbound.process": mark_inbound_failed,
+                POLL_JOB: poll_given_up,
+                **commerce_dead_jobs(),
+            },
             batch=self.settings.worker_batch,
             lease_seconds=self.settings.job_lease_seconds,
             max_attempts={"outbox.deliver": self.settings.outbox_max_attempts},

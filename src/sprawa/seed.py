@@ -34,6 +34,7 @@ from sprawa.customers.models import IdentityKind
 from sprawa.customers.service import resolve_customer
 from sprawa.db import utcnow
 from sprawa.knowledge.models import KnowledgeArticle
+from sprawa.macros.service import seed_demo_macros
 from sprawa.platform.crypto import SecretBox
 from sprawa.platform.jobs import Job, JobStatus
 from sprawa.workspaces.models import Policy, PolicyKind, Team, Workspace
@@ -146,6 +147,7 @@ def seed_demo(
     channels = _channels(session, workspace, settings)
     _policies(session, workspace, _demo_policies(teams), users[0])
     articles = _knowledge(session, workspace)
+    seed_demo_macros(session, workspace.id)
     shop_counts = seed_shop(session, workspace.id, now=now, seed=seed)
     shop = DemoShop(session, workspace.id)
     cache = sync_all(session, shop, workspace.id)

@@ -42,6 +42,7 @@ from sprawa.cases.service import (
     do_update_case,
 )
 from sprawa.deps import CurrentPrincipal, DbSession, RuntimeDep, Writer
+from sprawa.platform.audit import audit_read
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -70,7 +71,9 @@ def get_cases(
 
 @router.get("/cases/{case_id}")
 def get_case(case_id: CaseId, db: DbSession, principal: CurrentPrincipal) -> CaseDetail:
-    return case_detail(db, access_case(db, principal, case_id))
+    case = access_case(db, principal, case_id)
+    audit_read(db, principal, "case", case.id)
+    return case_detail(db, case)
 
 
 @router.get("/cases/{case_id}/messages")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import (
+    AuthorKind,
     Case,
     CaseActivity,
     CaseLinkChange,
@@ -198,7 +199,11 @@ def record_activity(session: Session, case: Case, actor: Principal, kind: str, *
 def receive_inbound(session: Session, case: Case, message: Message) -> Message:
     """Store a customer's message on a case; a waiting or resolved case comes back to the agents."""
     if case.status in (CaseStatus.PENDING_CUSTOMER, CaseStatus.RESOLVED):
+        before = case.status
         transition(case, CaseStatus.OPEN)
+        # Status history (KPIs: reopens, first resolution) records every move, not only agents' edits.
+        customer = Principal.system(case.workspace_id, AuthorKind.CUSTOMER)
+        record_activity(session, case, customer, "status", **{"from": before, "to": case.status})
     case.last_inbound_at = message.created_at
     add_message(session, case, message)
     emit(session, Event("case.updated", case.workspace_id, _case_data(case), case_id=case.id))
@@ -240,7 +245,9 @@ def do_reply(
     if case.first_response_at is None:
         case.first_response_at = now
     if status_after is not None:
-        transition(case, status_after)
+        before = case.status
+        if transition(case, status_after):
+            record_activity(session, case, actor, "status", **{"from": before, "to": case.status})
     elif case.status == CaseStatus.NEW:
         transition(case, CaseStatus.OPEN)
     enqueue(

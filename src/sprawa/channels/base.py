@@ -1,5 +1,6 @@
 """The channel adapter interface: every provider parses inbound and sends outbound behind it."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -38,6 +39,40 @@ class InboundMessage:
     language: str | None = None
     sent_at: datetime | None = None
     attachments: list[InboundAttachment] = field(default_factory=list)
+    # Threading hints, strongest first. ``trusted_thread_id`` is a Thread.id the adapter proved (a signed
+    # reply token); ``thread_refs`` are provider ids of earlier messages (In-Reply-To, a quoted message),
+    # honoured only when that thread belongs to the same customer; ``case_number`` likewise (subject tag).
+    trusted_thread_id: str | None = None
+    thread_refs: list[str] = field(default_factory=list)
+    case_number: int | None = None
+    # This message's own provider id for later replies to find (an e-mail's Message-ID).
+    own_ref: str | None = None
+    reply_address: str | None = None
+    # False for robots (auto-submitted, lists, bounces): never send them an automatic answer.
+    auto_reply_allowed: bool = True
+
+
+@dataclass
+class StatusUpdate:
+    """A provider's report about one of our outbound messages (delivered, read, failed)."""
+
+    provider_message_id: str
+    status: str
+    error: str | None = None
+    at: datetime | None = None
+
+
+@dataclass
+class EchoMessage:
+    """A message the business sent outside Sprawa (e.g. typed in Meta's own inbox): shown as an agent's."""
+
+    provider_message_id: str
+    thread_external_id: str
+    text: str
+    sent_at: datetime | None = None
+
+
+Parsed = InboundMessage | StatusUpdate | EchoMessage
 
 
 @dataclass
@@ -52,6 +87,14 @@ class OutboundMessage:
     subject: str | None
     recipient: dict[str, str]
     author_name: str | None
+    # The customer's last message on this thread: its provider id, when it came, where to answer it.
+    reply_to_ref: str | None = None
+    last_inbound_at: datetime | None = None
+    thread_id: str = ""
+    # An automatic answer (auto-reply, notification) rather than a person's or the AI's reply.
+    automatic: bool = False
+    # A human agent wrote it (Meta's HUMAN_AGENT tag may carry it up to 7 days).
+    human: bool = True
 
 
 @dataclass(frozen=True)
@@ -66,6 +109,8 @@ class Capabilities:
     attachments: bool = False
     delivery_receipts: bool = False
     live: bool = False
+    # The worker polls the provider (``poll``) instead of, or besides, receiving webhooks.
+    polls: bool = False
 
 
 class ChannelAdapter(Protocol):
@@ -74,7 +119,7 @@ class ChannelAdapter(Protocol):
     kind: ChannelKind
     capabilities: Capabilities
 
-    def parse_inbound(self, channel: Channel, payload: str, headers: dict[str, Any]) -> list[InboundMessage]:
+    def parse_inbound(self, channel: Channel, payload: str, headers: dict[str, Any]) -> Sequence[Parsed]:
         """Turn one stored raw event into customer messages (may be none: receipts, pings)."""
         ...
 

@@ -71,17 +71,42 @@ class WebchatSettings(ChannelSettings):
     allowed_origins: list[Origin] = Field(default_factory=list, max_length=20)
     greeting: str = Field("", max_length=500)
     color: str = Field("#1f6feb", pattern=r"^#[0-9a-fA-F]{6}$")
+    # The widget's header logo (an https address on the shop's site) and its "answer me by e-mail" offer.
+    logo_url: str | None = Field(None, max_length=500, pattern=r"^https://\S+$")
+    email_capture: bool = True
 
 
 class EmailSettings(ChannelSettings):
+    """``plain`` (no TLS) only to a host the operator allowed (a local relay or test server).
+
+    Nothing is flagged or deleted on the server unless ``mark_seen``/``delete_after_import`` is set;
+    ``plus_addressing`` puts the reply token in Reply-To (``sklep+token@…``) when the mailbox accepts it.
+    """
+
     address: EmailAddress
     display_name: str = Field("", max_length=200)
     imap_host: Host
     imap_port: Port = 993
+    imap_security: str = Field("ssl", pattern="^(ssl|starttls|plain)$")
     imap_folder: str = Field("INBOX", min_length=1, max_length=200)
     smtp_host: Host
     smtp_port: Port = 465
-    smtp_security: str = Field("ssl", pattern="^(ssl|starttls)$")
+    smtp_security: str = Field("ssl", pattern="^(ssl|starttls|plain)$")
+    poll_seconds: int = Field(60, ge=5, le=3600)
+    mark_seen: bool = False
+    delete_after_import: bool = False
+    plus_addressing: bool = False
+
+    @model_validator(mode="after")
+    def _plain_only_to_allowed(self, info: ValidationInfo) -> "EmailSettings":
+        allow = {a.lower() for a in (info.context or {}).get("outbound_allow", [])}
+        for security, host, port in (
+            (self.imap_security, self.imap_host, self.imap_port),
+            (self.smtp_security, self.smtp_host, self.smtp_port),
+        ):
+            if security == "plain" and host.lower() not in allow and f"{host.lower()}:{port}" not in allow:
+                raise ValueError(f"{host} needs TLS (ssl or starttls); plain is only for allowed local hosts")
+        return self
 
 
 class WhatsappSettings(ChannelSettings):

@@ -4,13 +4,18 @@ import logging
 from dataclasses import dataclass
 
 import nh3
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from sprawa.ai.tasks import enqueue_ai_respond
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import Attachment, AuthorKind, Case, DeliveryStatus, Direction, Message
 from sprawa.cases.service import find_case_for_inbound, link_orders, open_case, receive_inbound
-from sprawa.channels.base import ChannelAdapter, InboundMessage, OutboundMessage
+from sprawa.channels.actions.auto_reply import maybe_auto_reply
+from sprawa.channels.actions.polling import schedule_poll
+from sprawa.channels.actions.status import apply_echo, apply_status
+from sprawa.channels.actions.threads import last_inbound_ref, remember_ref, thread_for_inbound
+from sprawa.channels.base import ChannelAdapter, EchoMessage, InboundMessage, OutboundMessage, StatusUpdate
 from sprawa.channels.models import Channel, ChannelKind, Thread
 from sprawa.channels.queries import access_channel
 from sprawa.channels.schemas import ChannelIn, ChannelPatch, parse_credentials, parse_settings
@@ -22,6 +27,7 @@ from sprawa.platform.audit import append_audit_by
 from sprawa.platform.crypto import SecretBox
 from sprawa.platform.errors import Forbidden
 from sprawa.platform.events import Event, emit
+from sprawa.platform.ids import new_id
 from sprawa.platform.inbound import InboundEvent, InboundStatus
 from sprawa.platform.jobs import Job, PermanentFailure
 from sprawa.platform.storage import FileStore
@@ -59,10 +65,12 @@ def ingest_message(
     customer = resolve_customer(
         session, channel.workspace_id, msg.identities, name=msg.name, language=msg.language
     )
-    thread = _thread(session, channel, customer, msg)
+    thread, hinted_case, hint_reason = thread_for_inbound(session, channel, customer, msg)
     order_ids = referenced_order_ids(session, customer, f"{msg.subject or ''} {msg.text}")
     window = link_window(session, channel.workspace_id)
     case, reason = find_case_for_inbound(session, customer, thread, order_ids, window)
+    if case is None and hinted_case is not None:
+        case, reason = hinted_case, hint_reason
     if case is None:
         case = open_case(
             session,
@@ -92,24 +100,10 @@ def ingest_message(
     )
     receive_inbound(session, case, message)
     _store_attachments(session, ctx, message, msg)
+    enqueue_ai_respond(session, message)
+    remember_ref(session, channel, thread, message.id, msg)
+    maybe_auto_reply(session, channel, case, message, msg, message.created_at)
     return message
-
-
-def _thread(session: Session, channel: Channel, customer: Customer, msg: InboundMessage) -> Thread:
-    thread = session.scalars(
-        select(Thread).where(Thread.channel_id == channel.id, Thread.external_id == msg.thread_external_id)
-    ).first()
-    if thread is None:
-        thread = Thread(
-            workspace_id=channel.workspace_id,
-            channel_id=channel.id,
-            customer_id=customer.id,
-            external_id=msg.thread_external_id,
-            subject=msg.subject,
-        )
-        session.add(thread)
-        session.flush()
-    return thread
 
 
 def _subject_from(text: str) -> str:
@@ -143,9 +137,16 @@ def process_inbound_event(session: Session, ctx: IngestContext, event_id: str) -
         return 0
     channel = session.get(Channel, event.channel_id)
     assert channel is not None
-    messages = _adapter(ctx, channel).parse_inbound(channel, event.payload, event.headers)
-    stored = sum(ingest_message(session, ctx, channel, m, event_id=event.id) is not None for m in messages)
-    event.status = InboundStatus.PROCESSED if messages else InboundStatus.IGNORED
+    parsed = _adapter(ctx, channel).parse_inbound(channel, event.payload, event.headers)
+    stored = 0
+    for item in parsed:
+        if isinstance(item, StatusUpdate):
+            apply_status(session, channel, item)
+        elif isinstance(item, EchoMessage):
+            apply_echo(session, channel, item)
+        else:
+            stored += ingest_message(session, ctx, channel, item, event_id=event.id) is not None
+    event.status = InboundStatus.PROCESSED if parsed else InboundStatus.IGNORED
     event.processed_at = utcnow()
     return stored
 
@@ -177,7 +178,20 @@ def run_delivery_job(ctx: IngestContext, factory: sessionmaker[Session], job: Jo
             subject=thread.subject or case.subject,
             recipient={k: v for k, v in {"email": customer.email, "phone": customer.phone}.items() if v},
             author_name=None,
+            thread_id=thread.id,
+            automatic=message.author_kind == AuthorKind.SYSTEM,
+            human=message.author_kind == AuthorKind.AGENT,
+            last_inbound_at=session.scalar(
+                select(func.max(Message.created_at)).where(
+                    Message.thread_id == thread.id, Message.direction == Direction.INBOUND
+                )
+            ),
         )
+        ref = last_inbound_ref(session, thread.id)
+        if ref is not None:
+            outbound.reply_to_ref = ref.ref
+            if ref.reply_address:
+                outbound.recipient["address"] = ref.reply_address
         credentials = ctx.secrets.open(channel.credentials_encrypted)
         session.expunge_all()
     result = _adapter(ctx, channel).send(channel, credentials, outbound)
@@ -259,6 +273,7 @@ def do_create_channel(
         session, actor, "channel.created", channel, name=channel.name, credential_keys=sorted(credentials)
     )
     _emit_channel(session, "channel.created", channel)
+    schedule_poll(session, channel, soon=True, after=f"created:{channel.id}")
     return channel
 
 
@@ -324,4 +339,6 @@ def do_set_channel_active(session: Session, actor: Principal, channel_id: str, a
         session.flush()
         _audit_channel(session, actor, "channel.activated" if active else "channel.deactivated", channel)
         _emit_channel(session, "channel.updated", channel)
+        if active:
+            schedule_poll(session, channel, soon=True, after=f"activated:{new_id()}")
     return channel

@@ -105,3 +105,51 @@ class Shipment(Base):
     events: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     last_event_at: Mapped[datetime | None]
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommerceEventStatus(StrEnum):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+class CommerceEvent(Base):
+    """A raw shop or carrier webhook (or journal entry), stored before it is acknowledged.
+
+    Unique per (workspace, source, provider key): a redelivery stores nothing. The ``commerce.event`` job
+    processes it (re-reading the order or parcel from its source) and records the outcome here.
+    """
+
+    __tablename__ = "commerce_events"
+    __table_args__ = (UniqueConstraint("workspace_id", "source", "provider_key"),)
+
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(32))  # woocommerce | shopify | inpost | baselinker...
+    provider_key: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[CommerceEventStatus] = mapped_column(String(16), default=CommerceEventStatus.RECEIVED)
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+
+
+class ConnectorHealth(Base):
+    """How a workspace's shop or carrier connection is doing: last sync, last error, journal cursor."""
+
+    __tablename__ = "connector_health"
+    __table_args__ = (UniqueConstraint("workspace_id", "source"),)
+
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(32))  # "shop" or a carrier ("inpost")
+    kind: Mapped[str] = mapped_column(String(32))  # the connector kind (woocommerce, shopify, demo...)
+    ok: Mapped[bool] = mapped_column(default=True)
+    problem: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+    # The poller's position in the platform's journal (BaseLinker log id, Allegro event id).
+    cursor: Mapped[str | None] = mapped_column(String(200))
+    last_success_at: Mapped[datetime | None]
+    last_error_at: Mapped[datetime | None]
+    last_sync_at: Mapped[datetime | None]
+    synced_orders: Mapped[int] = mapped_column(default=0)

@@ -5,8 +5,12 @@ import re
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from sprawa.commerce.models import Order, Shipment
+from sprawa.auth.schemas import Principal
+from sprawa.commerce.models import ConnectorHealth, Order, Shipment
 from sprawa.customers.models import Customer
+from sprawa.platform.crypto import SecretBox
+from sprawa.platform.errors import NotFound
+from sprawa.workspaces.models import Workspace
 
 _TOKEN = re.compile(r"[A-Za-z0-9]{5,40}")
 
@@ -33,3 +37,37 @@ def referenced_order_ids(session: Session, customer: Customer, text: str) -> lis
         .where(Order.workspace_id == customer.workspace_id, Shipment.tracking_number.in_(tokens), or_(*owner))
     )
     return list(dict.fromkeys(session.scalars(by_number.union(by_tracking))))
+
+
+def webhook_secret(session: Session, secrets: SecretBox, workspace_id: str, kind: str) -> str:
+    """The webhook secret of the workspace's ``kind`` shop connection; NotFound when it has none.
+
+    A workspace that does not use this platform answers like an unknown URL, so the endpoint reveals nothing.
+    """
+    workspace = session.get(Workspace, workspace_id)
+    config = ((workspace.settings or {}).get("commerce") or {}) if workspace else {}
+    if config.get("kind") != kind:
+        raise NotFound("no such webhook")
+    try:
+        secret = secrets.open(str(config.get("credentials") or "")).get("webhook_secret")
+    except ValueError as exc:
+        raise NotFound("no such webhook") from exc
+    if not secret:
+        raise NotFound("no such webhook")
+    return str(secret)
+
+
+def shipments_by_order(session: Session, order_ids: list[str]) -> dict[str, list[Shipment]]:
+    found: dict[str, list[Shipment]] = {}
+    if order_ids:
+        for row in session.scalars(select(Shipment).where(Shipment.order_id.in_(order_ids))):
+            found.setdefault(row.order_id, []).append(row)
+    return found
+
+
+def connector_health(session: Session, principal: Principal) -> list[ConnectorHealth]:
+    """The principal's workspace connections (shop first, then carriers)."""
+    rows = session.scalars(
+        select(ConnectorHealth).where(ConnectorHealth.workspace_id == principal.workspace_id)
+    )
+    return sorted(rows, key=lambda h: (h.source != "shop", h.source))

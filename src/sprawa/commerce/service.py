@@ -14,25 +14,49 @@ from sqlalchemy.orm import Session
 
 from sprawa.commerce.base import CommerceConnector, OrderDetail, ProductDetail, ShipmentInfo
 from sprawa.commerce.demo.connector import DemoRules, DemoShop
+from sprawa.commerce.errors import ConnectorError, ConnectorProblem
 from sprawa.commerce.models import Order, OrderItem, Product, Shipment
+from sprawa.commerce.remote import ConnectorEnv
+from sprawa.commerce.shopify.connector import Shopify
+from sprawa.commerce.woocommerce.connector import WooCommerce
 from sprawa.customers.models import Customer, Identity, IdentityKind
 from sprawa.db import utcnow
 from sprawa.platform.errors import InvalidInput, NotFound
 from sprawa.workspaces.models import Workspace
 
-ConnectorFactory = Callable[[Session, Workspace, dict[str, Any]], CommerceConnector]
+ConnectorFactory = Callable[[Session, Workspace, dict[str, Any], ConnectorEnv | None], CommerceConnector]
 
 
-def _demo(session: Session, workspace: Workspace, config: dict[str, Any]) -> CommerceConnector:
+def _demo(
+    session: Session, workspace: Workspace, config: dict[str, Any], env: ConnectorEnv | None
+) -> CommerceConnector:
     return DemoShop(session, workspace.id, rules=DemoRules.from_settings(config.get("rules")))
 
 
+def _remote(cls: Callable[[ConnectorEnv, dict[str, Any]], CommerceConnector]) -> ConnectorFactory:
+    def factory(
+        session: Session, workspace: Workspace, config: dict[str, Any], env: ConnectorEnv | None
+    ) -> CommerceConnector:
+        if env is None:
+            raise ConnectorError(ConnectorProblem.NOT_CONFIGURED, "this connector needs outbound HTTP")
+        return cls(env, config)
+
+    return factory
+
+
 #: Shop connectors by ``workspace.settings["commerce"]["kind"]``; adapters for other platforms register here.
-CONNECTORS: dict[str, ConnectorFactory] = {"demo": _demo}
+CONNECTORS: dict[str, ConnectorFactory] = {
+    "demo": _demo,
+    "woocommerce": _remote(WooCommerce),
+    "shopify": _remote(Shopify),
+}
 
 
-def connector_for(session: Session, workspace_id: str) -> CommerceConnector:
-    """The shop connector configured for this workspace (the built-in demo shop unless set otherwise)."""
+def connector_for(session: Session, workspace_id: str, env: ConnectorEnv | None = None) -> CommerceConnector:
+    """The shop connector configured for this workspace (the built-in demo shop unless set otherwise).
+
+    Remote platforms need ``env`` (outbound HTTP and the secret box); without it they raise ConnectorError.
+    """
     workspace = session.get(Workspace, workspace_id)
     if workspace is None:
         raise NotFound("workspace not found")
@@ -41,7 +65,7 @@ def connector_for(session: Session, workspace_id: str) -> CommerceConnector:
     factory = CONNECTORS.get(kind)
     if factory is None:
         raise InvalidInput(f"no shop connector of kind {kind!r}", code="unknown_connector")
-    return factory(session, workspace, config)
+    return factory(session, workspace, config, env)
 
 
 # ------------------------------------------------------------------------------------------------ orders
@@ -222,7 +246,7 @@ def _replace_children(
             else:
                 items_new.append(row)
         for ship in d.shipments:
-            row = _shipment_row(ship, workspace_id, order_id, fetched_at)
+            row = shipment_row(ship, workspace_id, order_id, fetched_at)
             key = (order_id, ship.carrier, ship.tracking_number)
             if key in old_shipments:
                 ships_changed.append(row | {"id": old_shipments.pop(key)})
@@ -240,7 +264,7 @@ def _replace_children(
             session.execute(update(model), changed)
 
 
-def _shipment_row(
+def shipment_row(
     ship: ShipmentInfo, workspace_id: str, order_id: str, fetched_at: datetime
 ) -> dict[str, Any]:
     return {

@@ -23,6 +23,7 @@ from sprawa.customers.schemas import (
 )
 from sprawa.customers.service import do_merge_customers, do_unmerge_customers, do_update_customer
 from sprawa.deps import CurrentPrincipal, DbSession, Writer
+from sprawa.platform.audit import audit_read
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 
@@ -38,7 +39,9 @@ def get_customers(
 
 @router.get("/customers/{customer_id}")
 def get_customer(customer_id: ItemId, db: DbSession, principal: CurrentPrincipal) -> CustomerPanel:
-    return customer_panel(db, access_customer(db, principal, customer_id))
+    customer = access_customer(db, principal, customer_id)
+    audit_read(db, principal, "customer", customer.id)
+    return customer_panel(db, customer)
 
 
 @router.patch("/customers/{customer_id}")

@@ -5,10 +5,10 @@ import json
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from sprawa.db import Base, utcnow
+from sprawa.db import Base, on_commit, utcnow
 
 
 class AuditEntry(Base):
@@ -62,6 +62,9 @@ def append_audit(
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction; (workspace, seq) is unique, so the chain cannot fork."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Concurrent appends of one workspace queue here instead of colliding on (workspace, seq).
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"audit:{workspace_id}"})
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.hash)
         .where(AuditEntry.workspace_id == workspace_id)
@@ -125,3 +128,29 @@ def verify_chain(session: Session, workspace_id: str) -> int | None:
             return entry.seq
         prev = entry.hash
     return None
+
+
+def audit_read(session: Session, actor: AuditActor, subject_type: str, subject_id: str) -> None:
+    """Record that ``actor`` read a record of personal data, once the (read-only) request commits.
+
+    A read request runs in a read-only unit of work, so the entry is appended in its own short write
+    transaction right after it; only people and tokens are audited, not the system's own reads.
+    """
+    if actor.user_id is None and str(actor.kind) != "agent":
+        return
+    engine = session.get_bind()
+    writer = engine.execution_options(read_only=False)
+
+    def append() -> None:
+        with Session(writer) as audit_session, audit_session.begin():
+            append_audit(
+                audit_session,
+                actor.workspace_id,
+                actor_kind=str(actor.kind),
+                actor_id=actor.user_id,
+                action=f"{subject_type}.read",
+                subject_type=subject_type,
+                subject_id=subject_id,
+            )
+
+    on_commit(session, append)

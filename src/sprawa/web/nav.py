@@ -18,6 +18,11 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("/app/inbox", "Skrzynka", "inbox"),
+    NavItem("/app/customers", "Klienci", "people"),
+    NavItem("/app/search", "Szukaj", "search"),
+    NavItem("/app/settings", "Ustawienia", "settings", admin_only=True),
+    NavItem("/app/aftersales/returns", "Zwroty i reklamacje", "returns"),
+    NavItem("/app/insights", "Statystyki", "chart", admin_only=True),
 ]
 
 

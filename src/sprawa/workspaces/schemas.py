@@ -177,6 +177,14 @@ class ReturnsPolicy(Strict):
     return_shipping_paid_by: Literal["customer", "shop"] = "customer"
     ai_may_start_return: bool = True
     notes: str = Field("", max_length=2000)
+    # How goods come back (aftersales): an InPost return code, the courier label page, the shop's addresses.
+    return_methods: Annotated[
+        list[Literal["paczkomat", "courier", "in_store"]], Field(min_length=1, max_length=3), Unique
+    ] = Field(default_factory=lambda: ["paczkomat", "courier"])
+    paczkomat_return_code: str = Field("", max_length=64)
+    courier_label_url: str = Field("", max_length=500)
+    return_address: str = Field("", max_length=300)
+    store_address: str = Field("", max_length=300)
 
 
 class CancellationPolicy(Strict):

@@ -249,20 +249,20 @@ def test_session_creation_is_rate_limited(client, db, chat):
 
 
 def test_demo_shop_page_and_widget_assets(client, chat):
-    page = client.get("/demo/shop")
-    config = client.get("/demo/shop/config").json()
+    page = client.get("/demo/sklep")
+    old_address = client.get("/demo/shop?channel=x", follow_redirects=False)
+    config = client.get(f"/widget/v1/{chat.public_key}/config?lang=en-GB").json()
     script = client.get("/widget/v1/widget.js")
 
     assert page.status_code == 200
-    assert "Leśna Polana" in page.text and "/widget/v1/widget.js" in page.text
-    assert "script-src 'self'" in page.headers["content-security-policy"]
-    assert config == {"channel": chat.public_key, "name": "Czat na stronie", "greeting": None}
+    assert "Leśna Polana" in page.text
+    assert f'src="/widget/v1/widget.js" data-channel="{chat.public_key}"' in page.text
+    assert "script-src 'self';" in page.headers["content-security-policy"]
+    assert old_address.headers["location"] == "/demo/sklep?channel=x"
+    assert config["channel_name"] == "Czat na stronie" and config["language"] == "en"
+    assert config["email_capture"] is True and "image/jpeg" in config["file_types"]
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
-    assert client.get("/demo/shop/config?channel=nope").json() == {
-        "channel": None,
-        "name": None,
-        "greeting": None,
-    }
+    assert client.get("/widget/v1/nope/config").status_code == 404
 
 
 def test_a_chat_limited_to_the_shops_sites_starts_only_there(client, db, workspace):

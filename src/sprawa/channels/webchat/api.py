@@ -9,13 +9,15 @@ import time
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, WebSocket
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile, WebSocket
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from sprawa.ai.escalation import opening
 from sprawa.cases.events import (
     CLOSE_NOT_FOUND,
     CLOSE_UNAUTHORIZED,
@@ -25,35 +27,46 @@ from sprawa.cases.events import (
     visitor_status_frame,
     visitor_typing_frame,
 )
-from sprawa.channels.webchat.queries import demo_channel
+from sprawa.channels.webchat.queries import demo_channel, webchat_channel
 from sprawa.channels.webchat.schemas import (
     AckOut,
     ClientFrame,
+    ContactIn,
+    HandoffIn,
+    HandoffOut,
     HistoryOut,
     MessageFrame,
     PingFrame,
     SendIn,
     SessionIn,
     SessionOut,
+    WidgetConfig,
 )
 from sprawa.channels.webchat.service import (
+    FILE_TYPES,
+    MAX_FILE_BYTES,
     RateLimiter,
     Visitor,
     catch_up,
     check_visitor_token,
+    do_capture_contact,
+    do_request_human,
+    do_send_visitor_file,
     do_send_visitor_message,
     do_start_session,
     history,
     open_visitor_view,
     visitor_typing,
+    widget_language,
 )
-from sprawa.db import transaction
+from sprawa.db import transaction, utcnow
 from sprawa.deps import DbSession, RuntimeDep
 from sprawa.platform.errors import AppError, Unauthorized
 from sprawa.platform.events import RESYNC, CloseSocket, Event, SocketPump
 from sprawa.runtime import Runtime
 
 STATIC = pathlib.Path(__file__).parent / "static"
+shop_templates = Jinja2Templates(directory=STATIC)
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": "Authorization, Content-Type",
@@ -142,6 +155,71 @@ def send_message(
     """Send a message; repeating a ``client_message_id`` stores nothing and returns the same ack."""
     _limits(request)["messages"].check(visitor.visitor_id)
     return do_send_visitor_message(db, runtime.ingest, visitor, body.client_message_id, body.text)
+
+
+@router.get("/{channel_public_key}/config")
+def widget_config(
+    channel_public_key: Annotated[str, Path(max_length=26)],
+    db: DbSession,
+    runtime: RuntimeDep,
+    lang: Annotated[str | None, Query(max_length=16)] = None,
+) -> WidgetConfig:
+    """The widget's look and words from the channel's settings, and whether people are at work now."""
+    channel = webchat_channel(db, channel_public_key)
+    settings = channel.settings or {}
+    open_now, next_open = opening(db, channel.workspace_id, utcnow())
+    return WidgetConfig(
+        channel_name=channel.name,
+        language=widget_language(channel, lang),
+        greeting=settings.get("greeting") or None,
+        accent_color=settings.get("color") or None,
+        logo_url=settings.get("logo_url") or None,
+        open_now=open_now,
+        next_open=next_open,
+        email_capture=bool(settings.get("email_capture", True)),
+        max_file_bytes=min(MAX_FILE_BYTES, runtime.settings.attachment_max_bytes),
+        file_types=FILE_TYPES,
+    )
+
+
+@router.post("/handoff")
+def request_human(
+    body: HandoffIn,
+    visitor: CurrentVisitor,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    lang: Annotated[str | None, Query(max_length=16)] = None,
+) -> HandoffOut:
+    """ "Talk to a person": escalates the visitor's case at once (its first message when there is none)."""
+    _limits(request)["messages"].check(visitor.visitor_id)
+    return do_request_human(db, runtime.ingest, visitor, body.client_message_id, lang)
+
+
+@router.post("/attachments", status_code=201)
+def send_file(
+    visitor: CurrentVisitor,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    file: Annotated[UploadFile, File()],
+    client_message_id: Annotated[str, Form(min_length=1, max_length=64)],
+    caption: Annotated[str | None, Form(max_length=1000)] = None,
+) -> AckOut:
+    """A photo (JPG, PNG, GIF, WebP) or PDF up to 10 MB; the type is read from the file itself."""
+    _limits(request)["messages"].check(visitor.visitor_id)
+    data = file.file.read(MAX_FILE_BYTES + 1)
+    return do_send_visitor_file(
+        db, runtime.ingest, visitor, client_message_id, file.filename or "", data, caption
+    )
+
+
+@router.post("/contact", status_code=204)
+def leave_contact(body: ContactIn, visitor: CurrentVisitor, request: Request, db: DbSession) -> Response:
+    """The visitor's e-mail, so that the shop can also answer by e-mail later."""
+    _limits(request)["messages"].check(visitor.visitor_id)
+    do_capture_contact(db, visitor, body.email)
+    return Response(status_code=204)
 
 
 @router.get("/messages")
@@ -281,33 +359,31 @@ def widget_css() -> FileResponse:
     return _static("widget.css", "text/css; charset=utf-8")
 
 
-@demo_router.get("/demo/shop")
-def demo_shop(request: Request) -> FileResponse:
-    """A demo storefront (a Polish shop) with the chat widget; ``?channel=`` picks the chat."""
+@demo_router.get("/demo/sklep", response_class=HTMLResponse)
+def demo_shop(
+    request: Request, db: DbSession, channel: Annotated[str | None, Query(max_length=26)] = None
+) -> HTMLResponse:
+    """A demo storefront (a Polish shop) carrying the chat widget exactly as a shop would embed it:
+    one script tag with the chat's public key. ``?channel=`` picks another chat."""
+    found = demo_channel(db, channel)
     host = request.headers.get("host", "")
-    response = _static("shop.html", "text/html; charset=utf-8")
+    response = shop_templates.TemplateResponse(
+        request, "shop.html", {"channel_key": found.public_key if found else None}
+    )
+    # As strict as a careful shop's own policy: the widget needs no inline script or style.
     response.headers["Content-Security-Policy"] = (
-        f"default-src 'self'; connect-src 'self' ws://{host} wss://{host}; img-src 'self' data:; "
+        f"default-src 'self'; connect-src 'self' ws://{host} wss://{host}; img-src 'self' data: blob:; "
         "style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
     return response
 
 
+@demo_router.get("/demo/shop")
+def demo_shop_old_address(request: Request) -> RedirectResponse:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/demo/sklep{query}", status_code=307)
+
+
 @demo_router.get("/demo/shop.css")
 def demo_shop_css() -> FileResponse:
     return _static("shop.css", "text/css; charset=utf-8")
-
-
-@demo_router.get("/demo/shop/config")
-def demo_shop_config(
-    db: DbSession, channel: Annotated[str | None, Query(max_length=26)] = None
-) -> dict[str, Any]:
-    """Which chat the demo page talks to (none until ``sprawa demo`` or an admin created one)."""
-    found = demo_channel(db, channel)
-    if found is None:
-        return {"channel": None, "name": None, "greeting": None}
-    return {
-        "channel": found.public_key,
-        "name": found.name,
-        "greeting": found.settings.get("greeting") or None,
-    }

@@ -103,3 +103,37 @@ class PingFrame(BaseModel):
 
 
 ClientFrame = TypeAdapter[Any](Annotated[MessageFrame | TypingFrame | PingFrame, Field(discriminator="type")])
+
+
+# Widget set-up, hand-off to a person, files, e-mail -----------------------------------------------
+
+
+class WidgetConfig(BaseModel):
+    """How the widget looks and speaks on the shop's site (from the channel's settings)."""
+
+    channel_name: str
+    language: str
+    greeting: str | None
+    accent_color: str | None
+    logo_url: str | None
+    open_now: bool
+    next_open: datetime | None
+    email_capture: bool
+    max_file_bytes: int
+    file_types: list[str]
+
+
+class HandoffIn(BaseModel):
+    """``client_message_id`` makes a repeated click (or a retry after a drop) harmless."""
+
+    client_message_id: str = Field(min_length=1, max_length=MAX_CLIENT_ID)
+
+
+class HandoffOut(BaseModel):
+    case_id: str
+    open_now: bool
+    already: bool
+
+
+class ContactIn(BaseModel):
+    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

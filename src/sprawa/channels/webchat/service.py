@@ -12,17 +12,33 @@ sequence number the widget has seen, triggered by live events (see ``cases.event
 """
 
 import json
+import re
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sprawa.ai import escalation
+from sprawa.ai.models import AICaseState, AIMode
+from sprawa.auth.schemas import Principal
 from sprawa.cases.events import VisitorView, typing_event
-from sprawa.cases.models import Case, Message
+from sprawa.cases.models import (
+    Attachment,
+    AuthorKind,
+    Case,
+    CaseStatus,
+    DeliveryStatus,
+    Direction,
+    Message,
+    Priority,
+)
+from sprawa.cases.service import _case_data, add_message, record_activity, transition
 from sprawa.channels.base import Capabilities, IdentityClaim, InboundMessage, OutboundMessage, SendResult
 from sprawa.channels.models import Channel, ChannelKind, Thread
 from sprawa.channels.service import IngestContext, process_inbound_event
@@ -37,6 +53,7 @@ from sprawa.channels.webchat.queries import (
 )
 from sprawa.channels.webchat.schemas import (
     AckOut,
+    HandoffOut,
     HistoryOut,
     SessionIn,
     SessionOut,
@@ -45,12 +62,15 @@ from sprawa.channels.webchat.schemas import (
 )
 from sprawa.customers.models import IdentityKind
 from sprawa.customers.service import normalise_identity, resolve_customer
+from sprawa.db import utcnow
 from sprawa.platform.crypto import sign, unsign
-from sprawa.platform.errors import Conflict, Forbidden, RateLimited, Unauthorized
-from sprawa.platform.events import Event
+from sprawa.platform.errors import Conflict, Forbidden, InvalidInput, RateLimited, Unauthorized
+from sprawa.platform.events import Event, emit
 from sprawa.platform.ids import new_id
 from sprawa.platform.inbound import record_inbound
+from sprawa.workspaces.schemas import EscalationReason
 
+PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 TOKEN_PURPOSE = "visitor"  # noqa: S105 (the signing purpose, not a secret)
 PAGE = 100
 
@@ -312,3 +332,238 @@ class RateLimiter:
             if len(hits) >= self.limit:
                 raise RateLimited("too many requests; slow down", code="rate_limited")
             hits.append(now)
+
+
+# Hand-off to a person ------------------------------------------------------------------------------
+
+HANDOFF_TEXT = {
+    "pl": "Chcę porozmawiać z człowiekiem.",
+    "en": "I would like to talk to a person.",
+    "de": "Ich möchte mit einem Menschen sprechen.",
+    "uk": "Я хочу поговорити з людиною.",
+}
+HANDOFF_OPEN = {
+    "pl": "Przekazaliśmy rozmowę konsultantowi — odpisze tutaj, zwykle w ciągu kilku minut.",
+    "en": "We have passed your conversation to a person — they will answer here, usually within minutes.",
+    "de": "Wir haben Ihr Gespräch an einen Mitarbeiter übergeben — er antwortet hier, meist in "
+    "wenigen Minuten.",
+    "uk": "Ми передали розмову консультанту — він відповість тут, зазвичай за кілька хвилин.",
+}
+HANDOFF_CLOSED = {
+    "pl": "Przekazaliśmy rozmowę konsultantowi. Teraz jesteśmy poza godzinami pracy — odpiszemy {when}. "
+    "Możesz zostawić tu swój e-mail, wtedy odpowiemy także mailem.",
+    "en": "We have passed your conversation to a person. We are outside opening hours now — we will answer "
+    "{when}. Leave your e-mail here and we will also answer by e-mail.",
+    "de": "Wir haben Ihr Gespräch an einen Mitarbeiter übergeben. Wir sind gerade außerhalb der "
+    "Geschäftszeiten und antworten {when}. Hinterlassen Sie gern Ihre E-Mail-Adresse.",
+    "uk": "Ми передали розмову консультанту. Зараз неробочий час — ми відповімо {when}. "
+    "Можете залишити свій e-mail, і ми відповімо також листом.",
+}
+WHEN_UNKNOWN = {
+    "pl": "najszybciej, jak to możliwe",
+    "en": "as soon as we can",
+    "de": "so bald wie möglich",
+    "uk": "якнайшвидше",
+}
+WHEN_AT = {
+    "pl": "{day} od {hour}",
+    "en": "{day} from {hour}",
+    "de": "{day} ab {hour}",
+    "uk": "{day} з {hour}",
+}
+DAY_WORDS = {
+    "pl": (
+        "dziś",
+        "jutro",
+        ["w poniedziałek", "we wtorek", "w środę", "w czwartek", "w piątek", "w sobotę", "w niedzielę"],
+    ),
+    "en": (
+        "today",
+        "tomorrow",
+        ["on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday", "on Saturday", "on Sunday"],
+    ),
+    "de": (
+        "heute",
+        "morgen",
+        [
+            "am Montag",
+            "am Dienstag",
+            "am Mittwoch",
+            "am Donnerstag",
+            "am Freitag",
+            "am Samstag",
+            "am Sonntag",
+        ],
+    ),
+    "uk": (
+        "сьогодні",
+        "завтра",
+        ["у понеділок", "у вівторок", "у середу", "у четвер", "у пʼятницю", "у суботу", "у неділю"],
+    ),
+}
+
+
+def widget_language(channel: Channel, wanted: str | None) -> str:
+    """The widget's language: the shop's page language when we speak it, else the channel's own."""
+    if wanted:
+        short = wanted[:2].lower()
+        if short in HANDOFF_TEXT:
+            return short
+    return str((channel.settings or {}).get("language") or "pl")
+
+
+def when_text(lang: str, now: datetime, next_open: datetime | None) -> str:
+    if next_open is None:
+        return WHEN_UNKNOWN[lang]
+    today, tomorrow, weekdays = DAY_WORDS[lang]
+    days = (next_open.date() - now.astimezone(next_open.tzinfo).date()).days
+    day = today if days == 0 else tomorrow if days == 1 else weekdays[next_open.weekday()]
+    return WHEN_AT[lang].format(day=day, hour=next_open.strftime("%H:%M"))
+
+
+def do_request_human(
+    db: Session, ingest: IngestContext, visitor: Visitor, client_message_id: str, language: str | None
+) -> HandoffOut:
+    """The customer asked for a person: the case is escalated at once (the AI stops answering it) and
+    the customer is told honestly when a person will answer (business hours). Repeating is harmless."""
+    channel = webchat_channel(db, visitor.public_key)
+    lang = widget_language(channel, language)
+    thread = visitor_thread(db, channel.id, visitor.visitor_id)
+    case = thread_case(db, thread) if thread else None
+    if case is None or case.status == CaseStatus.CLOSED:
+        ack = do_send_visitor_message(db, ingest, visitor, client_message_id, HANDOFF_TEXT[lang])
+        case = db.get(Case, ack.case_id)
+        thread = visitor_thread(db, channel.id, visitor.visitor_id)
+    assert case is not None and thread is not None
+    db.refresh(case, with_for_update=db.get_bind().dialect.name == "postgresql")
+    now = utcnow()
+    open_now, next_open = escalation.opening(db, channel.workspace_id, now)
+    if case.escalated:
+        return HandoffOut(case_id=case.id, open_now=open_now, already=True)
+    escalate_case(db, case, EscalationReason.HUMAN_REQUEST)
+    text = (
+        HANDOFF_OPEN[lang] if open_now else HANDOFF_CLOSED[lang].format(when=when_text(lang, now, next_open))
+    )
+    add_message(
+        db,
+        case,
+        Message(
+            thread_id=thread.id,
+            channel_id=channel.id,
+            customer_id=case.customer_id,
+            direction=Direction.OUTBOUND,
+            author_kind=AuthorKind.SYSTEM,
+            body_text=text,
+            delivery_status=DeliveryStatus.SENT,
+            language=lang,
+            created_at=now,
+            sent_at=now,
+        ),
+    )
+    return HandoffOut(case_id=case.id, open_now=open_now, already=False)
+
+
+def escalate_case(db: Session, case: Case, reason: EscalationReason) -> None:
+    """Hand the case to people: flagged, routed and prioritised by the shop's escalation rule for the
+    reason, the AI switched to assisting only; recorded and announced."""
+    route = escalation.route(db, case.workspace_id, [reason], case.language or "pl")
+    case.escalated = True
+    if case.status == CaseStatus.RESOLVED:
+        transition(case, CaseStatus.OPEN)
+    escalation.reopen_if_needed(case)
+    if route.team is not None and case.team_id is None:
+        case.team_id = route.team.id
+    if PRIORITY_RANK[route.priority] > PRIORITY_RANK[case.priority]:
+        case.priority = route.priority
+    state = db.scalars(select(AICaseState).where(AICaseState.case_id == case.id)).first()
+    if state is None:
+        state = AICaseState(workspace_id=case.workspace_id, case_id=case.id)
+        db.add(state)
+    state.mode = AIMode.HANDED_OFF
+    state.mode_reason = str(reason)
+    record_activity(db, case, Principal.system(case.workspace_id), "escalated", reason=str(reason))
+    emit(db, Event("case.updated", case.workspace_id, _case_data(case), case_id=case.id))
+
+
+# Files and e-mail from the visitor -----------------------------------------------------------------
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+# What the widget accepts, recognised by the file's first bytes (a name or a declared type can lie).
+FILE_SIGNATURES: list[tuple[str, bytes, int]] = [
+    ("image/jpeg", b"\xff\xd8\xff", 0),
+    ("image/png", b"\x89PNG\r\n\x1a\n", 0),
+    ("image/gif", b"GIF8", 0),
+    ("image/webp", b"WEBP", 8),
+    ("application/pdf", b"%PDF-", 0),
+]
+FILE_TYPES = [kind for kind, _, _ in FILE_SIGNATURES]
+
+
+def sniff_type(data: bytes) -> str | None:
+    for kind, magic, at in FILE_SIGNATURES:
+        if data[at : at + len(magic)] == magic and (kind != "image/webp" or data[:4] == b"RIFF"):
+            return kind
+    return None
+
+
+def check_visitor_file(data: bytes, max_bytes: int) -> str:
+    """The file's real type, or a clear refusal (too big, empty, not a photo or PDF)."""
+    if not data:
+        raise InvalidInput("the file is empty", code="empty_file")
+    if len(data) > max_bytes:
+        raise InvalidInput(f"the file is larger than {max_bytes // (1024 * 1024)} MB", code="file_too_large")
+    kind = sniff_type(data)
+    if kind is None:
+        raise InvalidInput("only photos (JPG, PNG, GIF, WebP) and PDF files can be sent", code="file_type")
+    return kind
+
+
+def do_send_visitor_file(
+    db: Session,
+    ingest: IngestContext,
+    visitor: Visitor,
+    client_message_id: str,
+    filename: str,
+    data: bytes,
+    caption: str | None,
+) -> AckOut:
+    """A photo or PDF from the visitor: the bytes are stored first (content-addressed, so a retry stores
+    nothing new), then the message and its attachment in one transaction; a repeated id is a no-op."""
+    kind = check_visitor_file(data, min(MAX_FILE_BYTES, ingest.attachment_max_bytes))
+    name = re.sub(r"[\\/\x00-\x1f]", "_", filename or "").strip()[:200] or "plik"
+    key, digest = ingest.store.put(data)
+    ack = do_send_visitor_message(
+        db, ingest, visitor, client_message_id, (caption or "").strip() or f"📎 {name}"
+    )
+    if not ack.duplicate:
+        db.add(
+            Attachment(
+                workspace_id=db.get(Case, ack.case_id).workspace_id,  # type: ignore[union-attr]
+                message_id=ack.message_id,
+                filename=name,
+                content_type=kind,
+                size=len(data),
+                sha256=digest,
+                storage_key=key,
+            )
+        )
+    return ack
+
+
+def do_capture_contact(db: Session, visitor: Visitor, email: str) -> None:
+    """The visitor left an e-mail so the shop can answer later: attached to the visitor's own customer
+    when nobody else has it (an unverified claim never joins two customers); the agents see it either way."""
+    channel = webchat_channel(db, visitor.public_key)
+    value = normalise_identity(IdentityKind.EMAIL, email)
+    claims = [
+        IdentityClaim(IdentityKind.VISITOR, visitor.visitor_id, verified=True),
+        IdentityClaim(IdentityKind.EMAIL, value),
+    ]
+    customer = resolve_customer(db, channel.workspace_id, claims)
+    thread = visitor_thread(db, channel.id, visitor.visitor_id)
+    case = thread_case(db, thread) if thread else None
+    if case is not None:
+        record_activity(db, case, Principal.system(case.workspace_id), "contact_email", email=value)
+        emit(db, Event("case.updated", case.workspace_id, _case_data(case), case_id=case.id))
+    elif customer.email is None:
+        customer.email = value

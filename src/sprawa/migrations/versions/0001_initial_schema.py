@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 17:43:24.525704
+Create Date: 2026-11-23 19:05:36.175465
 """
 
 from collections.abc import Sequence
@@ -51,6 +51,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_workspaces')),
     sa.UniqueConstraint('slug', name=op.f('uq_workspaces_slug'))
     )
+    op.create_table('aftersales_lookup_failures',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('order_number', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_aftersales_lookup_failures_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_aftersales_lookup_failures'))
+    )
+    with op.batch_alter_table('aftersales_lookup_failures', schema=None) as batch_op:
+        batch_op.create_index('ix_aftersales_lookup_failures_key', ['workspace_id', 'order_number', 'created_at'], unique=False)
+
     op.create_table('audit_entries',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
@@ -84,6 +95,44 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('channels', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_channels_workspace_id'), ['workspace_id'], unique=False)
+
+    op.create_table('commerce_events',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('provider_key', sa.String(length=255), nullable=False),
+    sa.Column('topic', sa.String(length=64), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('received_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_commerce_events_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_commerce_events')),
+    sa.UniqueConstraint('workspace_id', 'source', 'provider_key', name=op.f('uq_commerce_events_workspace_id_source_provider_key'))
+    )
+    with op.batch_alter_table('commerce_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_commerce_events_workspace_id'), ['workspace_id'], unique=False)
+
+    op.create_table('connector_health',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('ok', sa.Boolean(), nullable=False),
+    sa.Column('problem', sa.String(length=32), nullable=True),
+    sa.Column('detail', sa.Text(), nullable=True),
+    sa.Column('cursor', sa.String(length=200), nullable=True),
+    sa.Column('last_success_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_sync_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('synced_orders', sa.Integer(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_connector_health_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_connector_health')),
+    sa.UniqueConstraint('workspace_id', 'source', name=op.f('uq_connector_health_workspace_id_source'))
+    )
+    with op.batch_alter_table('connector_health', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_connector_health_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('customers',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
@@ -144,6 +193,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_demo_products')),
     sa.UniqueConstraint('workspace_id', 'external_ref', name=op.f('uq_demo_products_workspace_id_external_ref'))
     )
+    op.create_table('insights_states',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('facts_through', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_insights_states_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_insights_states')),
+    sa.UniqueConstraint('workspace_id', name=op.f('uq_insights_states_workspace_id'))
+    )
     op.create_table('jobs',
     sa.Column('workspace_id', sa.String(length=26), nullable=True),
     sa.Column('kind', sa.String(length=64), nullable=False),
@@ -183,6 +241,17 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_knowledge_articles_workspace_id_workspaces'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_knowledge_articles')),
     sa.UniqueConstraint('workspace_id', 'slug', 'language', name=op.f('uq_knowledge_articles_workspace_id_slug_language'))
+    )
+    op.create_table('macros',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_macros_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_macros')),
+    sa.UniqueConstraint('workspace_id', 'title', name=op.f('uq_macros_workspace_id_title'))
     )
     op.create_table('products',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
@@ -312,6 +381,37 @@ def upgrade() -> None:
         batch_op.create_index('ix_cases_sla', ['workspace_id', 'status', 'resolution_due_at', 'id'], unique=False)
         batch_op.create_index('ix_cases_waiting', ['workspace_id', 'status', 'last_inbound_at', 'id'], unique=False)
 
+    op.create_table('channel_auto_replies',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('channel_id', sa.String(length=26), nullable=False),
+    sa.Column('customer_id', sa.String(length=26), nullable=False),
+    sa.Column('sent_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_channel_auto_replies_channel_id_channels'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_channel_auto_replies_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_channel_auto_replies_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_channel_auto_replies')),
+    sa.UniqueConstraint('channel_id', 'customer_id', name=op.f('uq_channel_auto_replies_channel_id_customer_id'))
+    )
+    with op.batch_alter_table('channel_auto_replies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_channel_auto_replies_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_channel_auto_replies_workspace_id'), ['workspace_id'], unique=False)
+
+    op.create_table('channel_cursors',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('channel_id', sa.String(length=26), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_channel_cursors_channel_id_channels'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_channel_cursors_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_channel_cursors')),
+    sa.UniqueConstraint('channel_id', 'name', name=op.f('uq_channel_cursors_channel_id_name'))
+    )
+    with op.batch_alter_table('channel_cursors', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_channel_cursors_workspace_id'), ['workspace_id'], unique=False)
+
     op.create_table('customer_merges',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
     sa.Column('source_id', sa.String(length=26), nullable=False),
@@ -422,6 +522,25 @@ def upgrade() -> None:
     with op.batch_alter_table('inbound_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inbound_events_workspace_id'), ['workspace_id'], unique=False)
 
+    op.create_table('knowledge_passages',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('article_id', sa.String(length=26), nullable=False),
+    sa.Column('article_version', sa.Integer(), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('heading', sa.String(length=300), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('terms', sa.Text(), nullable=False),
+    sa.Column('embedding', sa.LargeBinary(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['knowledge_articles.id'], name=op.f('fk_knowledge_passages_article_id_knowledge_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_knowledge_passages_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_knowledge_passages'))
+    )
+    with op.batch_alter_table('knowledge_passages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_knowledge_passages_article_id'), ['article_id'], unique=False)
+        batch_op.create_index('ix_knowledge_passages_ws', ['workspace_id', 'language'], unique=False)
+
     op.create_table('orders',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
     sa.Column('external_id', sa.String(length=100), nullable=False),
@@ -467,6 +586,20 @@ def upgrade() -> None:
     with op.batch_alter_table('policies', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_policies_workspace_id'), ['workspace_id'], unique=False)
 
+    op.create_table('retention_settings',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('closed_case_months', sa.Integer(), nullable=False),
+    sa.Column('raw_inbound_days', sa.Integer(), nullable=False),
+    sa.Column('attachment_months', sa.Integer(), nullable=False),
+    sa.Column('complaint_hold_months', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_by_id', sa.String(length=26), nullable=True),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_retention_settings_updated_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_retention_settings_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_retention_settings')),
+    sa.UniqueConstraint('workspace_id', name=op.f('uq_retention_settings_workspace_id'))
+    )
     op.create_table('team_members',
     sa.Column('team_id', sa.String(length=26), nullable=False),
     sa.Column('user_id', sa.String(length=26), nullable=False),
@@ -478,6 +611,83 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('team_members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_team_members_user_id'), ['user_id'], unique=False)
+
+    op.create_table('aftersales_returns',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('case_id', sa.String(length=26), nullable=False),
+    sa.Column('order_id', sa.String(length=26), nullable=False),
+    sa.Column('customer_id', sa.String(length=26), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('delivered_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('window_days', sa.Integer(), nullable=False),
+    sa.Column('withdrawal_deadline', sa.Date(), nullable=True),
+    sa.Column('statement_received_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('goods_due_by', sa.Date(), nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=True),
+    sa.Column('method_details', sa.JSON(), nullable=False),
+    sa.Column('goods_received_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('proof_of_sending_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('refund_amount', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('refund_method', sa.String(length=32), nullable=True),
+    sa.Column('refund_due_by', sa.Date(), nullable=False),
+    sa.Column('refund_via', sa.String(length=16), nullable=True),
+    sa.Column('refund_reference', sa.String(length=100), nullable=True),
+    sa.Column('refunded_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('shop_reference', sa.String(length=64), nullable=True),
+    sa.Column('auto_approved', sa.Boolean(), nullable=False),
+    sa.Column('review_reasons', sa.JSON(), nullable=False),
+    sa.Column('rejection_reason', sa.Text(), nullable=True),
+    sa.Column('decided_by_id', sa.String(length=26), nullable=True),
+    sa.Column('decided_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_aftersales_returns_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_aftersales_returns_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_aftersales_returns_decided_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_aftersales_returns_order_id_orders'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_aftersales_returns_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_aftersales_returns')),
+    sa.UniqueConstraint('workspace_id', 'number', name=op.f('uq_aftersales_returns_workspace_id_number'))
+    )
+    with op.batch_alter_table('aftersales_returns', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_aftersales_returns_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_aftersales_returns_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_aftersales_returns_order_id'), ['order_id'], unique=False)
+        batch_op.create_index('ix_aftersales_returns_queue', ['workspace_id', 'status', 'withdrawal_deadline'], unique=False)
+
+    op.create_table('ai_case_states',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('case_id', sa.String(length=26), nullable=False),
+    sa.Column('mode', sa.String(length=16), nullable=False),
+    sa.Column('mode_reason', sa.String(length=200), nullable=True),
+    sa.Column('disclosed', sa.Boolean(), nullable=False),
+    sa.Column('turns', sa.Integer(), nullable=False),
+    sa.Column('last_seq', sa.Integer(), nullable=False),
+    sa.Column('stalled_turns', sa.Integer(), nullable=False),
+    sa.Column('shop_customer_ref', sa.String(length=100), nullable=True),
+    sa.Column('verified_email', sa.String(length=254), nullable=True),
+    sa.Column('verified_by', sa.String(length=32), nullable=True),
+    sa.Column('verified_orders', sa.JSON(), nullable=False),
+    sa.Column('awaiting', sa.String(length=32), nullable=True),
+    sa.Column('pending', sa.JSON(), nullable=False),
+    sa.Column('intake', sa.JSON(), nullable=False),
+    sa.Column('last_intent', sa.String(length=32), nullable=True),
+    sa.Column('moods', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_ai_case_states_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_ai_case_states_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ai_case_states')),
+    sa.UniqueConstraint('case_id', name=op.f('uq_ai_case_states_case_id'))
+    )
+    with op.batch_alter_table('ai_case_states', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ai_case_states_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('case_activities',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
@@ -519,6 +729,47 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_case_link_changes_target_case_id'), ['target_case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_link_changes_workspace_id'), ['workspace_id'], unique=False)
 
+    op.create_table('case_metrics',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('case_id', sa.String(length=26), nullable=False),
+    sa.Column('customer_id', sa.String(length=26), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('channel_id', sa.String(length=26), nullable=True),
+    sa.Column('team_id', sa.String(length=26), nullable=True),
+    sa.Column('agent_id', sa.String(length=26), nullable=True),
+    sa.Column('intent', sa.String(length=32), nullable=True),
+    sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_hour', sa.Integer(), nullable=False),
+    sa.Column('first_response_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_response_by', sa.String(length=8), nullable=True),
+    sa.Column('frt_seconds', sa.Double(), nullable=True),
+    sa.Column('frt_business_seconds', sa.Double(), nullable=True),
+    sa.Column('first_resolved_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolution_seconds', sa.Double(), nullable=True),
+    sa.Column('resolution_business_seconds', sa.Double(), nullable=True),
+    sa.Column('replies_before_resolution', sa.Integer(), nullable=False),
+    sa.Column('agent_messages', sa.Integer(), nullable=False),
+    sa.Column('ai_messages', sa.Integer(), nullable=False),
+    sa.Column('reopen_count', sa.Integer(), nullable=False),
+    sa.Column('came_back', sa.Boolean(), nullable=False),
+    sa.Column('repeat_case_id', sa.String(length=26), nullable=True),
+    sa.Column('ai_handled', sa.Boolean(), nullable=False),
+    sa.Column('escalation_reasons', sa.JSON(), nullable=False),
+    sa.Column('first_response_due_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolution_due_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('computed_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_metrics_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_case_metrics_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_metrics')),
+    sa.UniqueConstraint('case_id', name=op.f('uq_case_metrics_case_id'))
+    )
+    with op.batch_alter_table('case_metrics', schema=None) as batch_op:
+        batch_op.create_index('ix_case_metrics_customer', ['customer_id', 'first_resolved_at'], unique=False)
+        batch_op.create_index('ix_case_metrics_period', ['workspace_id', 'created_at'], unique=False)
+
     op.create_table('case_orders',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
     sa.Column('case_id', sa.String(length=26), nullable=False),
@@ -535,6 +786,50 @@ def upgrade() -> None:
     with op.batch_alter_table('case_orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_orders_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_orders_workspace_id'), ['workspace_id'], unique=False)
+
+    op.create_table('compensation_codes',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('customer_id', sa.String(length=26), nullable=False),
+    sa.Column('case_id', sa.String(length=26), nullable=True),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('issued_by', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_compensation_codes_case_id_cases'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_compensation_codes_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_compensation_codes_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_compensation_codes')),
+    sa.UniqueConstraint('workspace_id', 'code', name=op.f('uq_compensation_codes_workspace_id_code'))
+    )
+    with op.batch_alter_table('compensation_codes', schema=None) as batch_op:
+        batch_op.create_index('ix_compensation_codes_customer', ['workspace_id', 'customer_id', 'created_at'], unique=False)
+
+    op.create_table('data_subject_requests',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('identity_kind', sa.String(length=32), nullable=False),
+    sa.Column('identity_value', sa.String(length=255), nullable=False),
+    sa.Column('customer_id', sa.String(length=26), nullable=True),
+    sa.Column('case_id', sa.String(length=26), nullable=True),
+    sa.Column('raised_by_user_id', sa.String(length=26), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('received_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('result', sa.JSON(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_data_subject_requests_case_id_cases'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_data_subject_requests_customer_id_customers'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['raised_by_user_id'], ['users.id'], name=op.f('fk_data_subject_requests_raised_by_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_data_subject_requests_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_data_subject_requests'))
+    )
+    with op.batch_alter_table('data_subject_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_data_subject_requests_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('ix_dsr_workspace_status', ['workspace_id', 'status', 'due_at'], unique=False)
 
     op.create_table('demo_order_items',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
@@ -682,28 +977,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_shipments_tracking_number'), ['tracking_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipments_workspace_id'), ['workspace_id'], unique=False)
 
-    op.create_table('survey_responses',
-    sa.Column('workspace_id', sa.String(length=26), nullable=False),
-    sa.Column('customer_id', sa.String(length=26), nullable=False),
-    sa.Column('case_id', sa.String(length=26), nullable=True),
-    sa.Column('channel_id', sa.String(length=26), nullable=True),
-    sa.Column('kind', sa.String(length=8), nullable=False),
-    sa.Column('score', sa.Integer(), nullable=False),
-    sa.Column('comment', sa.Text(), nullable=True),
-    sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('id', sa.String(length=26), nullable=False),
-    sa.CheckConstraint("(kind = 'csat' AND score BETWEEN 1 AND 5) OR (kind = 'nps' AND score BETWEEN 0 AND 10)", name=op.f('ck_survey_responses_score_range')),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_survey_responses_case_id_cases'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_survey_responses_channel_id_channels'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_survey_responses_customer_id_customers'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_survey_responses_workspace_id_workspaces'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_responses'))
-    )
-    with op.batch_alter_table('survey_responses', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_survey_responses_case_id'), ['case_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_survey_responses_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_survey_responses_workspace_id'), ['workspace_id'], unique=False)
-
     op.create_table('threads',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
     sa.Column('channel_id', sa.String(length=26), nullable=False),
@@ -725,6 +998,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_threads_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_threads_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_threads_workspace_id'), ['workspace_id'], unique=False)
+
+    op.create_table('aftersales_return_items',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('return_id', sa.String(length=26), nullable=False),
+    sa.Column('order_item_id', sa.String(length=26), nullable=True),
+    sa.Column('line_external_id', sa.String(length=100), nullable=False),
+    sa.Column('product_external_id', sa.String(length=100), nullable=True),
+    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('unit_price', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('withdrawal_exception', sa.String(length=32), nullable=True),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['order_item_id'], ['order_items.id'], name=op.f('fk_aftersales_return_items_order_item_id_order_items'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['return_id'], ['aftersales_returns.id'], name=op.f('fk_aftersales_return_items_return_id_aftersales_returns'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_aftersales_return_items_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_aftersales_return_items'))
+    )
+    with op.batch_alter_table('aftersales_return_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_aftersales_return_items_order_item_id'), ['order_item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_aftersales_return_items_return_id'), ['return_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_aftersales_return_items_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('demo_shipment_events',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
@@ -782,9 +1076,61 @@ def upgrade() -> None:
         batch_op.create_index('ix_messages_recent', ['workspace_id', 'created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_thread_id'), ['thread_id'], unique=False)
 
+    op.create_table('aftersales_complaints',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('case_id', sa.String(length=26), nullable=False),
+    sa.Column('order_id', sa.String(length=26), nullable=False),
+    sa.Column('customer_id', sa.String(length=26), nullable=False),
+    sa.Column('order_item_id', sa.String(length=26), nullable=True),
+    sa.Column('product_external_id', sa.String(length=100), nullable=True),
+    sa.Column('item_name', sa.String(length=300), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('remedy', sa.String(length=16), nullable=False),
+    sa.Column('evidence', sa.JSON(), nullable=False),
+    sa.Column('delivered_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('answer_due_by', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('proposal', sa.JSON(), nullable=False),
+    sa.Column('decision', sa.String(length=16), nullable=True),
+    sa.Column('granted_remedy', sa.String(length=16), nullable=True),
+    sa.Column('answer_text', sa.Text(), nullable=True),
+    sa.Column('answer_message_id', sa.String(length=26), nullable=True),
+    sa.Column('decided_by_id', sa.String(length=26), nullable=True),
+    sa.Column('answered_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('follow_up', sa.String(length=24), nullable=True),
+    sa.Column('follow_up_amount', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('follow_up_reference', sa.String(length=100), nullable=True),
+    sa.Column('follow_up_done_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('alarm_level', sa.Integer(), nullable=False),
+    sa.Column('alarm_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['answer_message_id'], ['messages.id'], name=op.f('fk_aftersales_complaints_answer_message_id_messages'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_aftersales_complaints_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_aftersales_complaints_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_aftersales_complaints_decided_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_aftersales_complaints_order_id_orders'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['order_item_id'], ['order_items.id'], name=op.f('fk_aftersales_complaints_order_item_id_order_items'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_aftersales_complaints_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_aftersales_complaints')),
+    sa.UniqueConstraint('workspace_id', 'number', name=op.f('uq_aftersales_complaints_workspace_id_number'))
+    )
+    with op.batch_alter_table('aftersales_complaints', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_aftersales_complaints_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_aftersales_complaints_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_aftersales_complaints_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_aftersales_complaints_order_item_id'), ['order_item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_aftersales_complaints_product_external_id'), ['product_external_id'], unique=False)
+        batch_op.create_index('ix_aftersales_complaints_queue', ['workspace_id', 'status', 'answer_due_by'], unique=False)
+
     op.create_table('ai_decisions',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
     sa.Column('case_id', sa.String(length=26), nullable=False),
+    sa.Column('step', sa.String(length=16), nullable=False),
     sa.Column('message_ids', sa.JSON(), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=True),
     sa.Column('intent', sa.String(length=32), nullable=True),
@@ -798,6 +1144,7 @@ def upgrade() -> None:
     sa.Column('options', sa.JSON(), nullable=False),
     sa.Column('chosen', sa.String(length=64), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('summary', sa.Text(), nullable=False),
     sa.Column('escalation_reasons', sa.JSON(), nullable=False),
     sa.Column('reply_message_id', sa.String(length=26), nullable=True),
     sa.Column('reply_text', sa.Text(), nullable=True),
@@ -839,6 +1186,177 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_attachments_note_id'), ['note_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attachments_workspace_id'), ['workspace_id'], unique=False)
 
+    op.create_table('channel_message_refs',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('channel_id', sa.String(length=26), nullable=False),
+    sa.Column('ref', sa.String(length=255), nullable=False),
+    sa.Column('thread_id', sa.String(length=26), nullable=False),
+    sa.Column('message_id', sa.String(length=26), nullable=False),
+    sa.Column('reply_address', sa.String(length=255), nullable=True),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_channel_message_refs_channel_id_channels'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_channel_message_refs_message_id_messages'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_channel_message_refs_thread_id_threads'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_channel_message_refs_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_channel_message_refs'))
+    )
+    with op.batch_alter_table('channel_message_refs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_channel_message_refs_message_id'), ['message_id'], unique=False)
+        batch_op.create_index('ix_channel_message_refs_ref', ['channel_id', 'ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_channel_message_refs_thread_id'), ['thread_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_channel_message_refs_workspace_id'), ['workspace_id'], unique=False)
+
+    op.create_table('consent_records',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('customer_id', sa.String(length=26), nullable=False),
+    sa.Column('channel', sa.String(length=32), nullable=False),
+    sa.Column('purpose', sa.String(length=32), nullable=False),
+    sa.Column('granted', sa.Boolean(), nullable=False),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('by_user_id', sa.String(length=26), nullable=True),
+    sa.Column('message_id', sa.String(length=26), nullable=True),
+    sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['by_user_id'], ['users.id'], name=op.f('fk_consent_records_by_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_consent_records_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_consent_records_message_id_messages'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_consent_records_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consent_records'))
+    )
+    with op.batch_alter_table('consent_records', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consent_records_workspace_id'), ['workspace_id'], unique=False)
+        batch_op.create_index('ix_consents_customer', ['customer_id', 'channel', 'created_at'], unique=False)
+
+    op.create_table('proactive_notices',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('customer_id', sa.String(length=26), nullable=False),
+    sa.Column('order_id', sa.String(length=26), nullable=True),
+    sa.Column('rule', sa.String(length=32), nullable=False),
+    sa.Column('dedup_key', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.String(length=64), nullable=True),
+    sa.Column('channel_id', sa.String(length=26), nullable=True),
+    sa.Column('case_id', sa.String(length=26), nullable=True),
+    sa.Column('message_id', sa.String(length=26), nullable=True),
+    sa.Column('template', sa.String(length=64), nullable=True),
+    sa.Column('template_params', sa.JSON(), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_proactive_notices_case_id_cases'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_proactive_notices_channel_id_channels'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_proactive_notices_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_proactive_notices_message_id_messages'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_proactive_notices_order_id_orders'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_proactive_notices_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_proactive_notices')),
+    sa.UniqueConstraint('workspace_id', 'dedup_key', name=op.f('uq_proactive_notices_workspace_id_dedup_key'))
+    )
+    with op.batch_alter_table('proactive_notices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_proactive_notices_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_proactive_notices_customer', ['customer_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proactive_notices_message_id'), ['message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proactive_notices_order_id'), ['order_id'], unique=False)
+
+    op.create_table('suggestions',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('customer_id', sa.String(length=26), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('product_external_id', sa.String(length=100), nullable=False),
+    sa.Column('product_name', sa.String(length=300), nullable=False),
+    sa.Column('why_pl', sa.Text(), nullable=False),
+    sa.Column('why_en', sa.Text(), nullable=False),
+    sa.Column('due_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('dedup_key', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('message_id', sa.String(length=26), nullable=True),
+    sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_suggestions_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_suggestions_message_id_messages'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_suggestions_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_suggestions')),
+    sa.UniqueConstraint('workspace_id', 'dedup_key', name=op.f('uq_suggestions_workspace_id_dedup_key'))
+    )
+    with op.batch_alter_table('suggestions', schema=None) as batch_op:
+        batch_op.create_index('ix_suggestions_customer', ['customer_id', 'created_at'], unique=False)
+
+    op.create_table('survey_requests',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('customer_id', sa.String(length=26), nullable=False),
+    sa.Column('case_id', sa.String(length=26), nullable=True),
+    sa.Column('channel_id', sa.String(length=26), nullable=True),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('message_id', sa.String(length=26), nullable=True),
+    sa.Column('send_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('skip_reason', sa.String(length=200), nullable=True),
+    sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_survey_requests_case_id_cases'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_survey_requests_channel_id_channels'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_survey_requests_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_survey_requests_message_id_messages'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_survey_requests_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_requests')),
+    sa.UniqueConstraint('case_id', 'kind', name=op.f('uq_survey_requests_case_id_kind'))
+    )
+    with op.batch_alter_table('survey_requests', schema=None) as batch_op:
+        batch_op.create_index('ix_survey_requests_customer', ['customer_id', 'kind', 'created_at'], unique=False)
+        batch_op.create_index('ix_survey_requests_sent', ['workspace_id', 'sent_at'], unique=False)
+
+    op.create_table('ai_flags',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('case_id', sa.String(length=26), nullable=False),
+    sa.Column('decision_id', sa.String(length=26), nullable=False),
+    sa.Column('user_id', sa.String(length=26), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_ai_flags_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['decision_id'], ['ai_decisions.id'], name=op.f('fk_ai_flags_decision_id_ai_decisions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_ai_flags_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_ai_flags_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ai_flags')),
+    sa.UniqueConstraint('decision_id', 'user_id', name=op.f('uq_ai_flags_decision_id_user_id'))
+    )
+    with op.batch_alter_table('ai_flags', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ai_flags_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ai_flags_decision_id'), ['decision_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ai_flags_workspace_id'), ['workspace_id'], unique=False)
+
+    op.create_table('survey_responses',
+    sa.Column('workspace_id', sa.String(length=26), nullable=False),
+    sa.Column('customer_id', sa.String(length=26), nullable=False),
+    sa.Column('case_id', sa.String(length=26), nullable=True),
+    sa.Column('channel_id', sa.String(length=26), nullable=True),
+    sa.Column('request_id', sa.String(length=26), nullable=True),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=True),
+    sa.Column('follow_up_case_id', sa.String(length=26), nullable=True),
+    sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.CheckConstraint("(kind = 'csat' AND score BETWEEN 1 AND 5) OR (kind = 'nps' AND score BETWEEN 0 AND 10)", name=op.f('ck_survey_responses_score_range')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_survey_responses_case_id_cases'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_survey_responses_channel_id_channels'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_survey_responses_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['follow_up_case_id'], ['cases.id'], name=op.f('fk_survey_responses_follow_up_case_id_cases'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['request_id'], ['survey_requests.id'], name=op.f('fk_survey_responses_request_id_survey_requests'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_survey_responses_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_responses')),
+    sa.UniqueConstraint('request_id', name=op.f('uq_survey_responses_request_id'))
+    )
+    with op.batch_alter_table('survey_responses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_survey_responses_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_survey_responses_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('ix_survey_responses_period', ['workspace_id', 'kind', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_survey_responses_workspace_id'), ['workspace_id'], unique=False)
+
     if op.get_bind().dialect.name == 'postgresql':
         op.create_index('ix_customers_name_fts', 'customers', [sa.literal_column("to_tsvector('simple'::regconfig, name)")], unique=False, postgresql_using='gin')
 
@@ -862,6 +1380,47 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
         op.drop_index('ix_customers_name_fts', table_name='customers', postgresql_using='gin')
 
+    with op.batch_alter_table('survey_responses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_survey_responses_workspace_id'))
+        batch_op.drop_index('ix_survey_responses_period')
+        batch_op.drop_index(batch_op.f('ix_survey_responses_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_survey_responses_case_id'))
+
+    op.drop_table('survey_responses')
+    with op.batch_alter_table('ai_flags', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ai_flags_workspace_id'))
+        batch_op.drop_index(batch_op.f('ix_ai_flags_decision_id'))
+        batch_op.drop_index(batch_op.f('ix_ai_flags_case_id'))
+
+    op.drop_table('ai_flags')
+    with op.batch_alter_table('survey_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_survey_requests_sent')
+        batch_op.drop_index('ix_survey_requests_customer')
+
+    op.drop_table('survey_requests')
+    with op.batch_alter_table('suggestions', schema=None) as batch_op:
+        batch_op.drop_index('ix_suggestions_customer')
+
+    op.drop_table('suggestions')
+    with op.batch_alter_table('proactive_notices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_proactive_notices_order_id'))
+        batch_op.drop_index(batch_op.f('ix_proactive_notices_message_id'))
+        batch_op.drop_index('ix_proactive_notices_customer')
+        batch_op.drop_index(batch_op.f('ix_proactive_notices_case_id'))
+
+    op.drop_table('proactive_notices')
+    with op.batch_alter_table('consent_records', schema=None) as batch_op:
+        batch_op.drop_index('ix_consents_customer')
+        batch_op.drop_index(batch_op.f('ix_consent_records_workspace_id'))
+
+    op.drop_table('consent_records')
+    with op.batch_alter_table('channel_message_refs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_channel_message_refs_workspace_id'))
+        batch_op.drop_index(batch_op.f('ix_channel_message_refs_thread_id'))
+        batch_op.drop_index('ix_channel_message_refs_ref')
+        batch_op.drop_index(batch_op.f('ix_channel_message_refs_message_id'))
+
+    op.drop_table('channel_message_refs')
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachments_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_attachments_note_id'))
@@ -874,6 +1433,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ai_decisions_case_id'))
 
     op.drop_table('ai_decisions')
+    with op.batch_alter_table('aftersales_complaints', schema=None) as batch_op:
+        batch_op.drop_index('ix_aftersales_complaints_queue')
+        batch_op.drop_index(batch_op.f('ix_aftersales_complaints_product_external_id'))
+        batch_op.drop_index(batch_op.f('ix_aftersales_complaints_order_item_id'))
+        batch_op.drop_index(batch_op.f('ix_aftersales_complaints_order_id'))
+        batch_op.drop_index(batch_op.f('ix_aftersales_complaints_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_aftersales_complaints_case_id'))
+
+    op.drop_table('aftersales_complaints')
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_messages_thread_id'))
         batch_op.drop_index('ix_messages_recent')
@@ -887,18 +1455,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_demo_shipment_events_shipment_id'))
 
     op.drop_table('demo_shipment_events')
+    with op.batch_alter_table('aftersales_return_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_aftersales_return_items_workspace_id'))
+        batch_op.drop_index(batch_op.f('ix_aftersales_return_items_return_id'))
+        batch_op.drop_index(batch_op.f('ix_aftersales_return_items_order_item_id'))
+
+    op.drop_table('aftersales_return_items')
     with op.batch_alter_table('threads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_threads_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_threads_customer_id'))
         batch_op.drop_index(batch_op.f('ix_threads_case_id'))
 
     op.drop_table('threads')
-    with op.batch_alter_table('survey_responses', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_survey_responses_workspace_id'))
-        batch_op.drop_index(batch_op.f('ix_survey_responses_customer_id'))
-        batch_op.drop_index(batch_op.f('ix_survey_responses_case_id'))
-
-    op.drop_table('survey_responses')
     with op.batch_alter_table('shipments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shipments_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_shipments_tracking_number'))
@@ -933,11 +1501,25 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_demo_order_items_order_id'))
 
     op.drop_table('demo_order_items')
+    with op.batch_alter_table('data_subject_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_dsr_workspace_status')
+        batch_op.drop_index(batch_op.f('ix_data_subject_requests_customer_id'))
+
+    op.drop_table('data_subject_requests')
+    with op.batch_alter_table('compensation_codes', schema=None) as batch_op:
+        batch_op.drop_index('ix_compensation_codes_customer')
+
+    op.drop_table('compensation_codes')
     with op.batch_alter_table('case_orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_orders_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_case_orders_order_id'))
 
     op.drop_table('case_orders')
+    with op.batch_alter_table('case_metrics', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_metrics_period')
+        batch_op.drop_index('ix_case_metrics_customer')
+
+    op.drop_table('case_metrics')
     with op.batch_alter_table('case_link_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_link_changes_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_case_link_changes_target_case_id'))
@@ -949,10 +1531,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_case_activities_case_id'))
 
     op.drop_table('case_activities')
+    with op.batch_alter_table('ai_case_states', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ai_case_states_workspace_id'))
+
+    op.drop_table('ai_case_states')
+    with op.batch_alter_table('aftersales_returns', schema=None) as batch_op:
+        batch_op.drop_index('ix_aftersales_returns_queue')
+        batch_op.drop_index(batch_op.f('ix_aftersales_returns_order_id'))
+        batch_op.drop_index(batch_op.f('ix_aftersales_returns_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_aftersales_returns_case_id'))
+
+    op.drop_table('aftersales_returns')
     with op.batch_alter_table('team_members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_members_user_id'))
 
     op.drop_table('team_members')
+    op.drop_table('retention_settings')
     with op.batch_alter_table('policies', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_policies_workspace_id'))
 
@@ -963,6 +1557,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_orders_customer_email'))
 
     op.drop_table('orders')
+    with op.batch_alter_table('knowledge_passages', schema=None) as batch_op:
+        batch_op.drop_index('ix_knowledge_passages_ws')
+        batch_op.drop_index(batch_op.f('ix_knowledge_passages_article_id'))
+
+    op.drop_table('knowledge_passages')
     with op.batch_alter_table('inbound_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inbound_events_workspace_id'))
 
@@ -985,6 +1584,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_customer_merges_workspace_id'))
 
     op.drop_table('customer_merges')
+    with op.batch_alter_table('channel_cursors', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_channel_cursors_workspace_id'))
+
+    op.drop_table('channel_cursors')
+    with op.batch_alter_table('channel_auto_replies', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_channel_auto_replies_workspace_id'))
+        batch_op.drop_index(batch_op.f('ix_channel_auto_replies_customer_id'))
+
+    op.drop_table('channel_auto_replies')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_waiting')
         batch_op.drop_index('ix_cases_sla')
@@ -1014,12 +1622,14 @@ def downgrade() -> None:
 
     op.drop_table('teams')
     op.drop_table('products')
+    op.drop_table('macros')
     op.drop_table('knowledge_articles')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_jobs_workspace_id'))
         batch_op.drop_index('ix_jobs_due')
 
     op.drop_table('jobs')
+    op.drop_table('insights_states')
     op.drop_table('demo_products')
     with op.batch_alter_table('demo_customers', schema=None) as batch_op:
         batch_op.drop_index('ix_demo_customers_phone')
@@ -1032,11 +1642,23 @@ def downgrade() -> None:
         batch_op.drop_index('ix_customers_list')
 
     op.drop_table('customers')
+    with op.batch_alter_table('connector_health', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_connector_health_workspace_id'))
+
+    op.drop_table('connector_health')
+    with op.batch_alter_table('commerce_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_commerce_events_workspace_id'))
+
+    op.drop_table('commerce_events')
     with op.batch_alter_table('channels', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_channels_workspace_id'))
 
     op.drop_table('channels')
     op.drop_table('audit_entries')
+    with op.batch_alter_table('aftersales_lookup_failures', schema=None) as batch_op:
+        batch_op.drop_index('ix_aftersales_lookup_failures_key')
+
+    op.drop_table('aftersales_lookup_failures')
     op.drop_table('workspaces')
     op.drop_table('worker_heartbeats')
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:

@@ -1,0 +1,1 @@
+"""After-sales: withdrawals (zwroty) and complaints (reklamacje) with their Polish legal deadlines."""

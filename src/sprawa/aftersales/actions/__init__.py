@@ -1,0 +1,1 @@
+"""The after-sales service split by topic: deadline arithmetic, proposals, notifications, intake."""

@@ -1,0 +1,209 @@
+"""Understanding of one customer message, offline on CPU (DESIGN §5.1). Stable contract:
+
+    from sprawa.ai.nlu import NLU, Entities, Understanding, case_mood_trend, get_nlu
+    nlu = get_nlu()      # process-wide, thread-safe lazy singleton; models load once
+    u = nlu.understand(text, channel="webchat", order_patterns=None, case_language=None, today=None)
+    u.language            "pl" | "en" | "uk" | "de" | another ISO 639-1 code (short text → case_language/"pl")
+    u.normalized          whitespace collapsed; Polish diacritics restored ("zamowienie" → "zamówienie")
+    u.intent              one of dataset.INTENTS (13 names) or "unknown" (confidence below the threshold)
+    u.intent_confidence   calibrated probability of the top intent (0..1)
+    u.alternatives        top 3 [(intent, probability)], best first
+    u.frustration         0..1; u.frustration_signals e.g. ["insult", "repeat_contact", "caps", "angry_tone"]
+    u.escalate            escalate at once (DESIGN §5.1); u.escalation_reasons: codes from REASON_CODES
+    u.entities            Entities (shapes in sprawa.ai.nlu.entities)
+    u.as_json(id)         exactly one `sprawa triage` output line (a dict)
+    nlu.embed_queries(texts) / nlu.embed_passages(texts) → L2-normalised float32 (n, 384) numpy arrays
+    nlu.lemmatize(text, language) → lemmas (lazy; Polish dictionary loads on first use)
+    case_mood_trend(scores) → "rising" | "falling" | "steady" (per-message frustration, oldest first)
+
+``order_patterns``: the shop's order-number regexes (group 1 = the number); default patterns otherwise.
+The intent classifier is trained on first use from ``sprawa/ai/data/intents_train.jsonl`` and cached (see
+``cache.py``); later processes load it in milliseconds.
+"""
+
+import datetime as dt
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sprawa.ai.nlu import triggers
+from sprawa.ai.nlu.cache import NpzCache, default_cache_dir
+from sprawa.ai.nlu.dataset import INTENTS, TRAIN_FILE, UNKNOWN, file_digest, load_examples
+from sprawa.ai.nlu.embedder import MODEL_ID, Embedder
+from sprawa.ai.nlu.entities import Entities, extract_entities
+from sprawa.ai.nlu.frustration import ANCHORS_FILE, ESCALATION_THRESHOLD, FrustrationModel, case_mood_trend
+from sprawa.ai.nlu.intent import IntentModel, load_or_train
+from sprawa.ai.nlu.language import LanguageDetector
+from sprawa.ai.nlu.normalize import collapse, fold, lemmatize, restore_diacritics
+
+__all__ = [
+    "INTENTS",
+    "NLU",
+    "REASON_CODES",
+    "UNKNOWN",
+    "Entities",
+    "Understanding",
+    "case_mood_trend",
+    "get_nlu",
+]
+
+# Escalate-at-once reason codes (a subset of the DESIGN §5.5 codes the escalation engine uses).
+REASON_CODES = (
+    "human_request",
+    "complaint",
+    "frustration",
+    "repeat_contact",
+    "legal",
+    "health_safety",
+    "data_protection",
+)
+_EMBED_CHARS = 1000  # e5 reads ~512 tokens; the opening of a long e-mail carries its intent
+_MAX_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What one message says (see the module docstring for each field)."""
+
+    language: str
+    normalized: str
+    intent: str
+    intent_confidence: float
+    alternatives: list[tuple[str, float]]
+    frustration: float
+    frustration_signals: list[str]
+    escalate: bool
+    escalation_reasons: list[str]
+    entities: Entities = field(default_factory=Entities)
+    language_confidence: float = 0.0
+
+    def as_json(self, id: Any) -> dict[str, Any]:  # noqa: A002 - the contract's field name
+        return {
+            "id": id,
+            "language": self.language,
+            "intent": self.intent,
+            "intent_confidence": self.intent_confidence,
+            "alternatives": [[name, score] for name, score in self.alternatives],
+            "frustration": self.frustration,
+            "escalate": self.escalate,
+            "escalation_reasons": list(self.escalation_reasons),
+            "entities": self.entities.as_dict(),
+        }
+
+
+class NLU:
+    """Loads the embedder, language detector and classifiers once; ``understand`` is thread-safe."""
+
+    def __init__(self, cache_dir: Path | None = None, train_file: Path = TRAIN_FILE) -> None:
+        self.embedder = Embedder()
+        self.cache = NpzCache(default_cache_dir(cache_dir))
+        self.languages = LanguageDetector()
+        examples = load_examples(train_file)
+        key = f"{file_digest(train_file, ANCHORS_FILE)}-{_NORMALIZATION_VERSION}"
+        prepared = [prepare_for_embedding(e.text, e.lang) for e in examples]
+        self.intent_model: IntentModel = load_or_train(
+            key, prepared, [e.intent for e in examples], self.cache, self.embedder.queries, MODEL_ID
+        )
+        self.frustration_model = self._frustration_model(
+            key, [p for p, e in zip(prepared, examples, strict=True) if not e.gold_escalate]
+        )
+
+    def _frustration_model(self, key: str, calm_texts: list[str]) -> FrustrationModel:
+        name = f"frustration-{key}"
+        cached = self.cache.load(name)
+        if cached is not None:
+            return FrustrationModel.from_arrays(cached)
+        calm_vectors = self.cache.vectors(MODEL_ID, "query", calm_texts, self.embedder.queries)
+        model = FrustrationModel.build(self.embedder.queries, calm_vectors)
+        self.cache.save(name, model.to_arrays())
+        return model
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.queries(list(texts))
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.passages(list(texts))
+
+    def lemmatize(self, text: str, language: str) -> list[str]:
+        return lemmatize(text, language)
+
+    def understand(
+        self,
+        text: str,
+        channel: str = "webchat",
+        order_patterns: Sequence[str | re.Pattern[str]] | None = None,
+        *,
+        case_language: str | None = None,
+        today: dt.date | None = None,
+    ) -> Understanding:
+        text = text[:_MAX_CHARS]
+        language, language_confidence = self.languages.detect(text, fallback=case_language or "pl")
+        normalized = collapse(restore_diacritics(text) if language == "pl" else text)
+        vector = self.embedder.queries([normalized[:_EMBED_CHARS]])
+        probs = self.intent_model.probabilities(vector)[0]
+        intent, confidence, alternatives = self.intent_model.decide(probs)
+        folded = fold(normalized)
+        frustration, signals = self.frustration_model.score(vector[0], text, folded)
+        reasons = escalation_reasons(intent, folded, frustration, signals)
+        return Understanding(
+            language=language,
+            normalized=normalized,
+            intent=intent,
+            intent_confidence=confidence,
+            alternatives=alternatives,
+            frustration=frustration,
+            frustration_signals=signals,
+            escalate=bool(reasons),
+            escalation_reasons=reasons,
+            entities=extract_entities(text, order_patterns, today),
+            language_confidence=round(language_confidence, 4),
+        )
+
+
+_NORMALIZATION_VERSION = "n1"
+
+
+def prepare_for_embedding(text: str, language: str) -> str:
+    """The text the classifier sees, identical at training and at inference."""
+    return collapse(restore_diacritics(text) if language == "pl" else text)[:_EMBED_CHARS]
+
+
+def escalation_reasons(intent: str, folded: str, frustration: float, signals: list[str]) -> list[str]:
+    """DESIGN §5.1 escalate-at-once triggers, in REASON_CODES order."""
+    found = set()
+    if intent in {"complaint", "human_request"}:
+        found.add(intent)
+    if frustration >= ESCALATION_THRESHOLD:
+        found.add("frustration")
+    if "repeat_contact" in signals:
+        found.add("repeat_contact")
+    if triggers.LEGAL.search(folded):
+        found.add("legal")
+    if triggers.HEALTH_SAFETY.search(folded):
+        found.add("health_safety")
+    if triggers.DATA_PROTECTION.search(folded):
+        found.add("data_protection")
+    return [code for code in REASON_CODES if code in found]
+
+
+_instance: NLU | None = None
+_instance_lock = threading.Lock()
+
+
+def get_nlu(cache_dir: Path | None = None) -> NLU:
+    """The process-wide NLU (built on first call; ``cache_dir`` only matters then)."""
+    global _instance
+    if _instance is None:
+        with _instance_lock:
+            if _instance is None:
+                if cache_dir is None:
+                    from sprawa.config import Settings
+
+                    cache_dir = Settings().nlu_cache_dir
+                _instance = NLU(cache_dir)
+    return _instance

@@ -1,0 +1,1 @@
+"""Replies to customers: templates per language (default) and the optional LLM phraser with guardrails."""

@@ -1,0 +1,33 @@
+"""The ``ai.respond`` job: enqueued with the stored customer message, run by the worker."""
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from sprawa.cases.models import Direction, Message
+from sprawa.platform.jobs import Job, enqueue
+from sprawa.workspaces.models import Workspace
+
+
+def enqueue_ai_respond(session: Session, message: Message) -> None:
+    """Ask the AI to answer this customer message, in the same transaction that stored it."""
+    from sprawa.ai.service import ai_enabled
+
+    if message.direction != Direction.INBOUND:
+        return
+    workspace = session.get(Workspace, message.workspace_id)
+    if workspace is None or not ai_enabled(workspace):
+        return
+    enqueue(
+        session,
+        "ai.respond",
+        {"message_id": message.id},
+        workspace_id=message.workspace_id,
+        key=f"ai:{message.id}",
+        max_attempts=3,
+    )
+
+
+def run_ai_respond_job(factory: sessionmaker[Session], job: Job) -> None:
+    from sprawa.ai.service import respond
+
+    with factory.begin() as session:
+        respond(session, job.payload["message_id"])

@@ -1,0 +1,136 @@
+"""Commerce over HTTP: shop and carrier webhooks, the customer's order context, connection health.
+
+Webhooks: ``POST /api/v1/commerce/webhooks/{woocommerce|shopify}/{workspace_id}`` (signed by the shop) and
+``GET|POST /api/v1/commerce/webhooks/inpost/{workspace_id}`` (ShipX: source range checked, parcel re-read).
+Each answers 200 only after the delivery is committed.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from sprawa.commerce.actions.freshness import order_context
+from sprawa.commerce.carriers.service import do_receive_inpost_webhook
+from sprawa.commerce.errors import PROBLEM_TEXT, ConnectorProblem
+from sprawa.commerce.queries import connector_health, shipments_by_order
+from sprawa.commerce.remote import ConnectorEnv
+from sprawa.commerce.schemas import HealthOut, OrderContextOut, OrderOut, ShipmentOut, WebhookAccepted
+from sprawa.commerce.shopify.service import do_receive_shopify_webhook
+from sprawa.commerce.woocommerce.service import do_receive_woocommerce_webhook
+from sprawa.customers.queries import access_customer
+from sprawa.deps import CurrentPrincipal, DbSession, RuntimeDep
+from sprawa.platform.errors import AppError
+from sprawa.runtime import Runtime
+
+router = APIRouter(prefix="/api/v1", tags=["commerce"])
+MAX_WEBHOOK_BYTES = 2 * 1024 * 1024
+WorkspaceId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    code = "payload_too_large"
+
+
+async def raw_body(request: Request) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_WEBHOOK_BYTES:
+            raise PayloadTooLarge(f"the body is larger than {MAX_WEBHOOK_BYTES} bytes")
+    return bytes(body)
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+
+
+def env_of(runtime: Runtime) -> ConnectorEnv:
+    return ConnectorEnv(runtime.http, runtime.ingest.secrets)
+
+
+@router.post("/commerce/webhooks/woocommerce/{workspace_id}", responses={401: {}, 404: {}, 413: {}})
+def woocommerce_webhook(
+    workspace_id: WorkspaceId, body: RawBody, request: Request, db: DbSession, runtime: RuntimeDep
+) -> WebhookAccepted:
+    stored = do_receive_woocommerce_webhook(db, runtime.ingest.secrets, workspace_id, body, request.headers)
+    return WebhookAccepted(stored=stored)
+
+
+@router.post("/commerce/webhooks/shopify/{workspace_id}", responses={401: {}, 404: {}, 413: {}})
+def shopify_webhook(
+    workspace_id: WorkspaceId, body: RawBody, request: Request, db: DbSession, runtime: RuntimeDep
+) -> WebhookAccepted:
+    stored = do_receive_shopify_webhook(db, runtime.ingest.secrets, workspace_id, body, request.headers)
+    return WebhookAccepted(stored=stored)
+
+
+@router.get("/commerce/webhooks/inpost/{workspace_id}")
+def inpost_webhook_check(workspace_id: WorkspaceId) -> WebhookAccepted:
+    """ShipX checks the endpoint with a GET when it is configured."""
+    return WebhookAccepted(stored=False)
+
+
+@router.post("/commerce/webhooks/inpost/{workspace_id}", responses={403: {}, 404: {}, 413: {}})
+def inpost_webhook(
+    workspace_id: WorkspaceId, body: RawBody, request: Request, db: DbSession
+) -> WebhookAccepted:
+    source = request.client.host if request.client else ""
+    return WebhookAccepted(stored=do_receive_inpost_webhook(db, workspace_id, body, source))
+
+
+@router.get("/customers/{customer_id}/orders")
+def customer_orders(
+    customer_id: WorkspaceId,
+    db: DbSession,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    fresh: bool = False,
+    timeout: Annotated[float, Query(gt=0, le=10)] = 2.0,
+) -> OrderContextOut:
+    """The customer's orders beside a case; ``fresh=true`` re-reads them within ``timeout`` seconds."""
+    customer = access_customer(db, principal, customer_id)
+    ctx = order_context(db, customer, env=env_of(runtime), fresh=fresh, timeout=timeout)
+    shipments = shipments_by_order(db, [o.id for o in ctx.orders])
+    orders = [
+        OrderOut.model_validate(o).model_copy(
+            update={"shipments": [ShipmentOut.model_validate(s) for s in shipments.get(o.id, [])]}
+        )
+        for o in ctx.orders
+    ]
+    notice = {"pl": ctx.notice_pl, "en": ctx.notice_en} if ctx.notice_pl and ctx.notice_en else None
+    return OrderContextOut(
+        orders=orders,
+        fetched_at=ctx.fetched_at,
+        refreshed=ctx.refreshed,
+        stale=ctx.stale,
+        problem=str(ctx.problem) if ctx.problem else None,
+        notice=notice,
+    )
+
+
+@router.get("/commerce/health")
+def commerce_health(db: DbSession, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[HealthOut]:
+    """Shop and carrier connections with their last sync and a clear error (settings page)."""
+    base = runtime.settings.public_url.rstrip("/")
+    out = []
+    for h in connector_health(db, principal):
+        text = PROBLEM_TEXT.get(ConnectorProblem(h.problem)) if h.problem else None
+        hook = h.kind if h.source == "shop" else h.source
+        out.append(
+            HealthOut(
+                source=h.source,
+                kind=h.kind,
+                ok=h.ok,
+                problem=h.problem,
+                message={"pl": text[0], "en": text[1]} if text else None,
+                detail=h.detail,
+                last_success_at=h.last_success_at,
+                last_error_at=h.last_error_at,
+                last_sync_at=h.last_sync_at,
+                synced_orders=h.synced_orders,
+                webhook_url=f"{base}/api/v1/commerce/webhooks/{hook}/{principal.workspace_id}"
+                if hook in ("woocommerce", "shopify", "inpost")
+                else None,
+            )
+        )
+    return out

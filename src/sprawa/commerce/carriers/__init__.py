@@ -1,0 +1,1 @@
+"""Parcel tracking: InPost ShipX, Allegro's carrier tracking, and tracking links for the other carriers."""

@@ -1,0 +1,46 @@
+"""Why a shop or carrier API could not be read: the problem kinds shown in settings and to the AI."""
+
+from enum import StrEnum
+
+
+class ConnectorProblem(StrEnum):
+    BAD_CREDENTIALS = "bad_credentials"
+    RATE_LIMITED = "rate_limited"
+    UNREACHABLE = "unreachable"
+    BAD_RESPONSE = "bad_response"
+    NOT_CONFIGURED = "not_configured"
+
+
+#: What an admin reads in settings for each problem (Polish, English).
+PROBLEM_TEXT: dict[ConnectorProblem, tuple[str, str]] = {
+    ConnectorProblem.BAD_CREDENTIALS: (
+        "Sklep odrzucił dane logowania. Sprawdź klucz API i jego uprawnienia.",
+        "The shop rejected the credentials. Check the API key and its permissions.",
+    ),
+    ConnectorProblem.RATE_LIMITED: (
+        "Sklep chwilowo ogranicza liczbę zapytań. Ponowimy je sami, nic nie trzeba robić.",
+        "The shop is limiting requests for now. We retry on our own; nothing to do.",
+    ),
+    ConnectorProblem.UNREACHABLE: (
+        "Nie udało się połączyć ze sklepem. Sprawdź adres sklepu i czy działa.",
+        "Could not connect to the shop. Check the shop address and that it is up.",
+    ),
+    ConnectorProblem.BAD_RESPONSE: (
+        "Sklep odpowiedział w nieoczekiwany sposób. Szczegóły są w dzienniku błędów.",
+        "The shop answered in an unexpected way. Details are in the error log.",
+    ),
+    ConnectorProblem.NOT_CONFIGURED: (
+        "Połączenie ze sklepem nie jest skonfigurowane.",
+        "The shop connection is not configured.",
+    ),
+}
+
+
+class ConnectorError(Exception):
+    """A shop or carrier API call failed; ``problem`` says what an admin can do about it."""
+
+    def __init__(self, problem: ConnectorProblem, detail: str, *, retry_after: float | None = None) -> None:
+        super().__init__(f"{problem}: {detail}")
+        self.problem = problem
+        self.detail = detail
+        self.retry_after = retry_after

@@ -1,0 +1,1 @@
+"""Writes of the insights feature: metric facts, surveys, demo history."""

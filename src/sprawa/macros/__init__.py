@@ -1,0 +1,1 @@
+"""Canned replies (macros) with variables filled from the case."""

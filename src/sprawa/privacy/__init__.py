@@ -1,0 +1,1 @@
+"""privacy feature: data subject requests (export, erasure), retention, consents, PII masking."""

@@ -1,0 +1,1 @@
+"""Writes of the privacy feature, one module per topic."""

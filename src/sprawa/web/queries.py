@@ -1,0 +1,146 @@
+"""Reads the agent workspace needs beyond the features' own: inbox view counts, the workspace's
+directory (users, teams, channels by id) and a customer's conversations for the composer.
+
+Everything starts from the features' access chokepoints, so it is scoped by the principal's workspace.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import false, func, select
+from sqlalchemy.orm import Session
+
+from sprawa.auth.models import User
+from sprawa.auth.schemas import Principal
+from sprawa.cases.models import Case, CaseStatus
+from sprawa.cases.queries import CaseFilters, readable_cases
+from sprawa.cases.service import OPEN_STATES
+from sprawa.channels.models import Channel, ChannelKind, Thread
+from sprawa.channels.queries import readable_channels
+from sprawa.workspaces.models import Team
+from sprawa.workspaces.queries import readable_teams
+
+OPEN = tuple(s for s in CaseStatus if s in OPEN_STATES)
+PENDING = (CaseStatus.PENDING_CUSTOMER, CaseStatus.PENDING_INTERNAL)
+
+
+@dataclass(frozen=True)
+class InboxView:
+    """A named slice of the open cases (the left column of the inbox)."""
+
+    key: str
+    label: str  # Polish; translated in the template
+    filters: CaseFilters
+
+
+VIEWS = [
+    InboxView("mine", "Moje", CaseFilters(status=OPEN, assignee="me")),
+    InboxView("unassigned", "Nieprzypisane", CaseFilters(status=OPEN, assignee="none")),
+    InboxView("escalated", "Eskalowane przez AI", CaseFilters(status=OPEN, escalated=True)),
+    InboxView("pending", "Oczekujące", CaseFilters(status=PENDING)),
+    InboxView("open", "Wszystkie otwarte", CaseFilters(status=OPEN)),
+    InboxView("resolved", "Rozwiązane", CaseFilters(status=(CaseStatus.RESOLVED,))),
+]
+VIEW_BY_KEY = {view.key: view for view in VIEWS}
+
+
+@dataclass
+class Directory:
+    """Names of the workspace's users, teams and channels, for showing ids as people and places."""
+
+    users: dict[str, str] = field(default_factory=dict)
+    active_users: list[tuple[str, str]] = field(default_factory=list)
+    teams: dict[str, str] = field(default_factory=dict)
+    channels: dict[str, tuple[str, ChannelKind]] = field(default_factory=dict)
+
+
+def directory(session: Session, principal: Principal) -> Directory:
+    found = Directory()
+    users = session.execute(
+        select(User.id, User.name, User.active)
+        .where(User.workspace_id == principal.workspace_id)
+        .order_by(User.name)
+    ).all()
+    found.users = {row.id: row.name for row in users}
+    found.active_users = [(row.id, row.name) for row in users if row.active]
+    found.teams = {
+        team.id: team.name for team in session.scalars(readable_teams(principal).order_by(Team.name))
+    }
+    found.channels = {
+        ch.id: (ch.name, ch.kind)
+        for ch in session.scalars(readable_channels(principal).order_by(Channel.name))
+    }
+    return found
+
+
+@dataclass
+class InboxCounts:
+    views: dict[str, int]
+    channels: dict[str, int]
+    teams: dict[str, int]
+
+
+def inbox_counts(session: Session, principal: Principal) -> InboxCounts:
+    """Open cases per view, per channel and per team: three aggregate queries over the open range."""
+    open_cases = readable_cases(principal).where(Case.status.in_(OPEN))
+    open_state = Case.status.in_(OPEN)
+    mine = (Case.assignee_id == principal.user_id) if principal.user_id else false()
+    row = session.execute(
+        readable_cases(principal)
+        .with_only_columns(
+            func.count().filter(open_state),
+            func.count().filter(open_state, Case.assignee_id.is_(None)),
+            func.count().filter(open_state, Case.escalated.is_(True)),
+            func.count().filter(Case.status.in_(PENDING)),
+            func.count().filter(open_state, mine),
+            func.count().filter(Case.status == CaseStatus.RESOLVED),
+        )
+        .where(Case.status.in_((*OPEN, CaseStatus.RESOLVED)))
+    ).one()
+    views = dict(zip(["open", "unassigned", "escalated", "pending", "mine", "resolved"], row, strict=True))
+    by_channel = session.execute(
+        open_cases.with_only_columns(Case.channel_id, func.count()).group_by(Case.channel_id)
+    ).all()
+    by_team = session.execute(
+        open_cases.with_only_columns(Case.team_id, func.count()).group_by(Case.team_id)
+    ).all()
+    return InboxCounts(
+        views=views,
+        channels={cid: n for cid, n in by_channel if cid},
+        teams={tid: n for tid, n in by_team if tid},
+    )
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A channel conversation of the case's customer that the composer may answer on."""
+
+    thread_id: str
+    channel_id: str
+    channel_name: str
+    channel_kind: ChannelKind
+    subject: str | None
+
+
+def customer_conversations(session: Session, principal: Principal, customer_id: str) -> list[Conversation]:
+    """The customer's threads on active channels, most recent first (the reply's channel picker)."""
+    rows = session.execute(
+        select(Thread.id, Thread.channel_id, Thread.subject, Channel.name, Channel.kind)
+        .join(Channel, Channel.id == Thread.channel_id)
+        .where(
+            Thread.workspace_id == principal.workspace_id,
+            Thread.customer_id == customer_id,
+            Channel.active.is_(True),
+        )
+        .order_by(Thread.last_message_at.desc())
+        .limit(20)
+    ).all()
+    return [
+        Conversation(
+            thread_id=r.id,
+            channel_id=r.channel_id,
+            channel_name=r.name,
+            channel_kind=r.kind,
+            subject=r.subject,
+        )
+        for r in rows
+    ]

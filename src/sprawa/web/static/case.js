@@ -1,0 +1,257 @@
+// The case view: composer (reply/note, channel, canned replies, Ctrl+Enter), case controls, merge/split,
+// the AI panel's optional parts, live re-reads of this case and keyboard shortcuts.
+(function () {
+  "use strict";
+  const S = window.Sprawa;
+  const view = document.getElementById("case-view");
+  if (!view) return;
+  const caseId = view.dataset.caseId;
+  const en = document.documentElement.lang === "en";
+  const T = (pl, english) => (en ? english : pl);
+  let mode = "reply";
+  let refreshTimer = null;
+  let typingShown = null;
+  let lastTyping = 0;
+
+  const $ = (id) => document.getElementById(id);
+
+  function markSeen() { S.markSeen(caseId, parseInt(view.dataset.lastSeq || "0", 10)); }
+
+  async function refresh() {
+    const response = await fetch(location.pathname, { credentials: "same-origin" });
+    if (response.redirected || !response.ok) return;
+    const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fresh = doc.getElementById("case-view");
+    if (!fresh) return;
+    view.dataset.lastSeq = fresh.dataset.lastSeq;
+    const keep = document.activeElement;
+    ["case-head", "timeline", "ai-panel", "customer-panel", "case-controls"].forEach((id) => {
+      const old = $(id), next = doc.getElementById(id);
+      if (!old || !next || (id === "case-controls" && old.contains(keep))) return;
+      old.replaceWith(document.adoptNode(next));
+    });
+    wireDynamic();
+    markSeen();
+    scrollToEnd();
+  }
+  function soon() { clearTimeout(refreshTimer); refreshTimer = setTimeout(refresh, 150); }
+  function scrollToEnd() {
+    const items = document.querySelectorAll("#timeline > li");
+    if (items.length) items[items.length - 1].scrollIntoView({ block: "nearest" });
+  }
+
+  // --- composer ------------------------------------------------------------------------------
+  const composer = $("composer");
+  const text = $("composer-text");
+
+  function setMode(next) {
+    mode = next;
+    if (!composer) return;
+    composer.classList.toggle("note-mode", mode === "note");
+    $("tab-reply").setAttribute("aria-selected", String(mode === "reply"));
+    $("tab-note").setAttribute("aria-selected", String(mode === "note"));
+    text.placeholder = mode === "note"
+      ? T("Notatka widoczna tylko dla zespołu… (Ctrl+Enter zapisuje)", "Note visible to the team only… (Ctrl+Enter saves)")
+      : T("Napisz odpowiedź… (Ctrl+Enter wysyła)", "Write a reply… (Ctrl+Enter sends)");
+    $("composer-send").textContent = mode === "note" ? T("Zapisz notatkę", "Save note") : T("Wyślij", "Send");
+    text.focus();
+  }
+
+  async function submit() {
+    const body = text.value.trim();
+    if (!body) { S.toast(T("Wpisz treść.", "Write something first."), "error"); return; }
+    const button = $("composer-send");
+    button.disabled = true;
+    try {
+      if (mode === "note") {
+        await S.api(`/api/v1/cases/${caseId}/notes`, { method: "POST", json: { text: body } });
+      } else {
+        const json = { text: body };
+        const thread = $("composer-thread");
+        if (thread && thread.value) json.thread_id = thread.value;
+        const after = $("composer-after");
+        if (after && after.value) json.status_after = after.value;
+        await S.api(`/api/v1/cases/${caseId}/replies`, { method: "POST", json });
+        if (after) after.value = "";
+      }
+      text.value = "";
+      S.toast(mode === "note" ? T("Notatka zapisana.", "Note saved.") : T("Wysłano.", "Sent."));
+      await refresh();
+    } catch (error) {
+      S.toast(error.message, "error");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  if (composer) {
+    composer.addEventListener("submit", (event) => { event.preventDefault(); submit(); });
+    $("tab-reply").addEventListener("click", () => setMode("reply"));
+    $("tab-note").addEventListener("click", () => setMode("note"));
+    text.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); submit(); }
+      if (event.key === "Escape") text.blur();
+    });
+    text.addEventListener("input", () => {
+      if (mode === "reply" && Date.now() - lastTyping > 2000) {
+        lastTyping = Date.now();
+        S.liveSend({ type: "typing", case_id: caseId });
+      }
+    });
+    const macro = $("composer-macro");
+    if (macro) macro.addEventListener("change", async () => {
+      if (!macro.value) return;
+      try {
+        const filled = await S.api(`/api/v1/cases/${caseId}/macros/${macro.value}/fill`, { method: "POST" });
+        text.value = text.value.trim() ? text.value.trimEnd() + "\n\n" + filled.text : filled.text;
+        if (filled.missing.length) {
+          S.toast(T("Uzupełnij ręcznie: ", "Fill in by hand: ") + filled.missing.map((m) => "{" + m + "}").join(", "), "error");
+        }
+        setMode("reply");
+      } catch (error) { S.toast(error.message, "error"); }
+      macro.value = "";
+    });
+  }
+
+  // --- case controls -------------------------------------------------------------------------
+  async function patch(changes, message) {
+    try {
+      await S.api(`/api/v1/cases/${caseId}`, { method: "PATCH", json: changes });
+      S.toast(message || T("Zapisano.", "Saved."));
+      await refresh();
+    } catch (error) { S.toast(error.message, "error"); await refresh(); }
+  }
+
+  function wireDynamic() {
+    const controls = $("case-controls");
+    if (controls && !controls.dataset.wired) {
+      controls.dataset.wired = "1";
+      $("ctl-assignee").addEventListener("change", (e) => patch({ assignee_id: e.target.value || null }));
+      $("ctl-team").addEventListener("change", (e) => patch({ team_id: e.target.value || null }));
+      $("ctl-status").addEventListener("change", (e) => patch({ status: e.target.value }));
+      $("ctl-priority").addEventListener("change", (e) => patch({ priority: e.target.value }));
+      $("assign-me").addEventListener("click", assignToMe);
+      $("resolve").addEventListener("click", resolve);
+      $("save-tags").addEventListener("click", () => patch({ tags: $("ctl-tags").value.split(",").map((x) => x.trim()).filter(Boolean) }));
+    }
+    document.querySelectorAll(".undo-link").forEach((button) => button.addEventListener("click", async () => {
+      try {
+        await S.api(`/api/v1/case-link-changes/${button.dataset.changeId}/undo`, { method: "POST" });
+        S.toast(T("Cofnięto.", "Undone."));
+        await refresh();
+      } catch (error) { S.toast(error.message, "error"); }
+    }));
+    document.querySelectorAll("form.ai-flag").forEach((form) => form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        await S.api(`/api/v1/cases/${caseId}/ai/flags`, { method: "POST", json: { decision_id: form.dataset.decisionId, kind: form.kind.value } });
+        S.toast(T("Dziękujemy — zgłoszenie trafi do raportu jakości AI.", "Thanks — the flag goes to the AI quality report."));
+      } catch (error) { S.toast(error.message, "error"); }
+    }));
+    loadAssist();
+  }
+
+  function assignToMe() {
+    const me = view.dataset.userId;
+    if (me) patch({ assignee_id: me }, T("Przypisano do Ciebie.", "Assigned to you."));
+  }
+  function resolve() { patch({ status: "resolved" }, T("Sprawa rozwiązana.", "Case resolved.")); }
+
+  // --- merge and split -----------------------------------------------------------------------
+  const mergeForm = $("merge-form");
+  if (mergeForm) mergeForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const number = $("merge-number").value.replace("#", "").trim();
+    try {
+      const found = await S.api(`/api/v1/search?q=${encodeURIComponent("#" + number)}&limit=1`);
+      const target = found.cases.find((c) => String(c.number) === number);
+      if (!target) throw new Error(T("Nie ma sprawy o tym numerze.", "There is no case with this number."));
+      const result = await S.api(`/api/v1/cases/${caseId}/merge`, { method: "POST", json: { into_case_id: target.id, reason: $("merge-reason").value.trim() } });
+      location.href = `/app/cases/${result.target.id}`;
+    } catch (error) { S.toast(error.message, "error"); }
+  });
+  const splitForm = $("split-form");
+  if (splitForm) {
+    $("split-start").addEventListener("click", () => {
+      const on = !view.classList.contains("split-mode");
+      view.classList.toggle("split-mode", on);
+      document.querySelectorAll(".split-pick").forEach((label) => { label.hidden = !on; });
+    });
+    splitForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const ids = Array.from(document.querySelectorAll(".split-check:checked")).map((box) => box.value);
+      if (!ids.length) { S.toast(T("Zaznacz wiadomości do wydzielenia.", "Tick the messages to split off."), "error"); return; }
+      try {
+        const result = await S.api(`/api/v1/cases/${caseId}/split`, { method: "POST", json: { message_ids: ids, reason: $("split-reason").value.trim() } });
+        location.href = `/app/cases/${result.target.id}`;
+      } catch (error) { S.toast(error.message, "error"); }
+    });
+  }
+
+  // --- AI assist: filled in when the AI first line offers these endpoints (404: nothing to show) ------
+  let assistLoaded = false;
+  async function optional(path) {
+    const panel = $("ai-panel");
+    if (!panel || !(panel.dataset.assist || "").split(" ").includes(path)) return null;
+    const response = await fetch(`/api/v1/cases/${caseId}/ai/${path}`, { credentials: "same-origin" });
+    return response.ok ? response.json() : null;
+  }
+  async function loadAssist() {
+    if (assistLoaded) return;
+    assistLoaded = true;
+    const [summary, draft, actions] = await Promise.all([optional("summary"), optional("draft"), optional("actions")]);
+    if (summary && summary.summary) {
+      $("ai-summary").querySelector("p").textContent = summary.summary;
+      $("ai-summary").hidden = false;
+    }
+    if (draft && draft.text) {
+      $("ai-draft").querySelector(".draft-text").textContent = draft.text;
+      $("ai-draft").hidden = false;
+      $("use-draft").addEventListener("click", () => { if (text) { text.value = draft.text; setMode("reply"); } });
+    }
+    const list = actions && (actions.actions || actions.items);
+    if (list && list.length) {
+      const ul = $("ai-actions").querySelector("ul");
+      list.forEach((a) => { const li = document.createElement("li"); li.textContent = a.label || a.title || a.kind || ""; ul.appendChild(li); });
+      $("ai-actions").hidden = false;
+    }
+    if ((summary || draft || (list && list.length)) && $("ai-empty")) $("ai-empty").hidden = true;
+  }
+
+  // --- live ----------------------------------------------------------------------------------
+  S.live((frame) => {
+    if (frame.type === "reconnected" || frame.type === "resync") { soon(); return; }
+    if (frame.case_id !== caseId) return;
+    if (frame.type === "typing") {
+      const state = $("live-state");
+      if (frame.data && frame.data.who === "customer" && state) {
+        state.textContent = T("Klient pisze…", "Customer is typing…");
+        clearTimeout(typingShown);
+        typingShown = setTimeout(() => { state.textContent = ""; }, 4000);
+      }
+      return;
+    }
+    soon();
+  });
+
+  // --- keyboard ------------------------------------------------------------------------------
+  function nextCase(step) {
+    let order = null;
+    try { order = JSON.parse(sessionStorage.getItem("sprawa-inbox-order") || "null"); } catch (_) { order = null; }
+    if (!order || !order.ids) { location.href = "/app/inbox"; return; }
+    const at = order.ids.indexOf(caseId);
+    const next = order.ids[at + step];
+    location.href = next ? `/app/cases/${next}` : order.url || "/app/inbox";
+  }
+  S.shortcut("r", () => setMode("reply"));
+  S.shortcut("n", () => setMode("note"));
+  S.shortcut("a", assignToMe);
+  S.shortcut("e", resolve);
+  S.shortcut("j", () => nextCase(1));
+  S.shortcut("k", () => nextCase(-1));
+  S.shortcut("u", () => { location.href = (JSON.parse(sessionStorage.getItem("sprawa-inbox-order") || "{}").url) || "/app/inbox"; });
+
+  wireDynamic();
+  markSeen();
+  scrollToEnd();
+})();

@@ -1,0 +1,137 @@
+"""Suggestions from the shop's own data: replenishment from the customer's interval, co-purchases,
+and the marketing rules for sending one (consent on the channel, a channel that allows it, a cap)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sprawa.channels.models import ChannelKind
+from sprawa.commerce.models import Order, OrderItem
+from sprawa.customers.models import Customer
+from sprawa.privacy.models import ConsentRecord
+from sprawa.proactive.models import Suggestion, SuggestionKind
+from sprawa.proactive.suggestions import co_purchase, post_resolution_line, replenishment
+from tests.proactive.conftest import NOON, FakeAdapter, WindowCapabilities
+
+
+def _order(db, ws, customer, number, days_ago, products):
+    order = Order(
+        workspace_id=ws.id,
+        external_id=number,
+        number=number,
+        customer_id=customer.id if customer else None,
+        status="delivered",
+        payment_status="paid",
+        total=Decimal("10"),
+        placed_at=NOON - timedelta(days=days_ago),
+    )
+    db.add(order)
+    db.flush()
+    for pid, name in products:
+        db.add(
+            OrderItem(
+                workspace_id=ws.id,
+                order_id=order.id,
+                external_id=f"{number}-{pid}",
+                product_external_id=pid,
+                name=name,
+                quantity=1,
+                unit_price=Decimal("10"),
+            )
+        )
+    db.flush()
+
+
+def test_replenishment_predicts_from_the_customers_own_interval(db, workspace):
+    anna = Customer(workspace_id=workspace.id, name="Anna")
+    db.add(anna)
+    db.flush()
+    for n, days in enumerate((90, 60, 29)):
+        _order(db, workspace, anna, f"A{n}", days, [("LP-7001", "Kawa ziarnista 1 kg")])
+    _order(db, workspace, anna, "A9", 10, [("LP-3004", "Kubek ceramiczny")])  # bought once: no interval
+    [p] = replenishment(db, anna, NOON)
+    assert p.kind == SuggestionKind.REPLENISHMENT and p.product_external_id == "LP-7001"
+    assert "średnio co 30 dni" in p.why_pl and "3 zakupy" in p.why_pl
+    assert p.due_at.date() == (NOON - timedelta(days=29) + timedelta(days=30.5)).date()
+    assert replenishment(db, anna, NOON - timedelta(days=20)) == []  # not due yet
+
+
+def test_co_purchase_from_other_customers_orders(db, workspace):
+    anna = Customer(workspace_id=workspace.id, name="Anna")
+    db.add(anna)
+    db.flush()
+    _order(db, workspace, anna, "A1", 3, [("LP-7001", "Kawa ziarnista 1 kg")])
+    for n in range(3):
+        _order(
+            db,
+            workspace,
+            None,
+            f"O{n}",
+            20 + n,
+            [("LP-7001", "Kawa ziarnista 1 kg"), ("LP-7101", "Młynek ręczny")],
+        )
+    _order(
+        db, workspace, None, "O9", 5, [("LP-7001", "Kawa ziarnista 1 kg"), ("LP-3004", "Kubek ceramiczny")]
+    )
+    [p] = co_purchase(db, anna)
+    assert p.product_name == "Młynek ręczny"
+    assert (
+        p.why_pl
+        == "Klienci, którzy kupili „Kawa ziarnista 1 kg”, często kupowali też „Młynek ręczny” (3 zamówień)."
+    )
+
+
+def test_a_suggestion_reaches_the_customer_only_with_consent_and_within_the_cap(db, workspace):
+    anna = Customer(workspace_id=workspace.id, name="Anna")
+    db.add(anna)
+    db.flush()
+    _order(db, workspace, anna, "A1", 3, [("LP-7001", "Kawa")])
+    for n in range(2):
+        _order(db, workspace, None, f"O{n}", 20, [("LP-7001", "Kawa"), ("LP-7101", "Młynek")])
+    email = FakeAdapter(ChannelKind.EMAIL)
+    assert post_resolution_line(db, anna, email, "email", "pl", NOON) is None  # no consent
+    db.add(
+        ConsentRecord(
+            workspace_id=workspace.id,
+            customer_id=anna.id,
+            channel="email",
+            granted=True,
+            source="form",
+            created_at=NOON - timedelta(days=1),
+        )
+    )
+    db.flush()
+    line, proposal = post_resolution_line(db, anna, email, "email", "pl", NOON)
+    assert "„Młynek”" in line and proposal.kind == SuggestionKind.CO_PURCHASE
+    allegro = FakeAdapter(ChannelKind.ALLEGRO, WindowCapabilities(marketing=False))
+    db.add(
+        ConsentRecord(
+            workspace_id=workspace.id, customer_id=anna.id, channel="allegro", granted=True, source="form"
+        )
+    )
+    assert post_resolution_line(db, anna, allegro, "allegro", "pl", NOON) is None  # no marketing on Allegro
+    db.add(
+        Suggestion(
+            workspace_id=workspace.id,
+            customer_id=anna.id,
+            kind="co_purchase",
+            product_external_id="LP-7101",
+            product_name="Młynek",
+            why_pl="",
+            why_en="",
+            dedup_key="x",
+            status="sent",
+            created_at=NOON,
+        )
+    )
+    db.flush()
+    assert (
+        post_resolution_line(db, anna, email, "email", "pl", NOON + timedelta(days=1)) is None
+    )  # cap of 1 / 30 d
+
+
+def test_agent_suggestions_api(db, workspace, agent, outsider):
+    anna = Customer(workspace_id=workspace.id, name="Anna")
+    db.add(anna)
+    db.commit()
+    assert agent.client.get(f"/api/v1/customers/{anna.id}/suggestions").json() == []
+    assert outsider.client.get(f"/api/v1/customers/{anna.id}/suggestions").status_code == 404
