@@ -21,14 +21,17 @@ log = logging.getLogger(__name__)
 
 def _routers() -> list:  # type: ignore[type-arg]
     from sprawa.aftersales.api import router as aftersales
+    from sprawa.ai.api import router as ai
     from sprawa.auth.api import router as auth
     from sprawa.auth.api import users_router as users
     from sprawa.cases.api import router as cases
     from sprawa.cases.events import router as live
     from sprawa.channels.api import router as channels
     from sprawa.channels.form.api import router as form_inbound
+    from sprawa.channels.meta.api import router as meta_inbound
     from sprawa.channels.webchat.api import demo_router as webchat_demo
     from sprawa.channels.webchat.api import router as webchat
+    from sprawa.channels.whatsapp.api import router as whatsapp_inbound
     from sprawa.commerce.api import router as commerce
     from sprawa.customers.api import router as customers
     from sprawa.insights.api import router as insights
@@ -48,7 +51,8 @@ def _routers() -> list:  # type: ignore[type-arg]
     return [
         *[auth, web, ops, form_inbound, users, channels, knowledge, workspace_admin],
         *[live, webchat, webchat_demo],
-        *[cases, customers, macros],
+        *[whatsapp_inbound, meta_inbound],
+        *[cases, customers, macros, ai],
         *[privacy],
         *[aftersales],
         *[commerce, proactive],

@@ -29,12 +29,17 @@ def build_adapters(http: SafeHttp, secret_key: str) -> dict[ChannelKind, Channel
     from sprawa.channels.email.service import EmailAdapter
     from sprawa.channels.email.tokens import token_key
     from sprawa.channels.form.service import FormAdapter
+    from sprawa.channels.meta.service import MetaPageAdapter
     from sprawa.channels.webchat.service import WebchatAdapter
+    from sprawa.channels.whatsapp.service import WhatsappAdapter
 
     return {
         ChannelKind.WEBCHAT: WebchatAdapter(),
         ChannelKind.FORM: FormAdapter(http),
         ChannelKind.EMAIL: EmailAdapter(http, token_key(secret_key)),
+        ChannelKind.WHATSAPP: WhatsappAdapter(http, SecretBox(secret_key)),
+        ChannelKind.MESSENGER: MetaPageAdapter(ChannelKind.MESSENGER, http),
+        ChannelKind.INSTAGRAM: MetaPageAdapter(ChannelKind.INSTAGRAM, http),
     }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from sprawa.aftersales.actions.demo import seed_demo_aftersales
 from sprawa.auth.models import Role, TeamMember, User
 from sprawa.auth.queries import principal_for_user
 from sprawa.auth.service import hash_password
@@ -33,6 +34,7 @@ from sprawa.config import Settings
 from sprawa.customers.models import IdentityKind
 from sprawa.customers.service import resolve_customer
 from sprawa.db import utcnow
+from sprawa.insights.actions.history import seed_insights_demo
 from sprawa.knowledge.models import KnowledgeArticle
 from sprawa.macros.service import seed_demo_macros
 from sprawa.platform.crypto import SecretBox
@@ -154,6 +156,8 @@ def seed_demo(
     cases = 0
     if with_cases:
         cases = SampleCases(session, ingest, workspace, channels, users[1:], shop, now, seed).run()
+        cases += seed_demo_aftersales(session, ingest, workspace.id)["cases"]
+        cases += seed_insights_demo(session, workspace.id, now=now)
     lines = [
         "Demo workspace 'demo' (Sklep Leśna Polana) is ready.",
         f"Log in with any of these (password: {DEMO_PASSWORD}):",

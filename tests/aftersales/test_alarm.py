@@ -65,16 +65,17 @@ def test_the_worker_job_raises_the_alarm_and_answered_complaints_stay_quiet(
     complaint = _complaint(db, runtime, workspace, channel)
     complaint.answer_due_by = complaint.received_at + timedelta(hours=20)  # as if received 13 days ago
     db.commit()
+    complaint_id = complaint.id
     job = db.scalars(select(Job).where(Job.kind == ALARM_KIND)).first()
+    db.expunge(job)
     db.rollback()
     run_alarm_scan(runtime.factory, job)
-    db.expire_all()
-    assert db.get(Complaint, complaint.id).alarm_level == 2
+    assert db.get(Complaint, complaint_id).alarm_level == 2
 
-    other = db.get(Complaint, complaint.id)
-    other.status = "answered"
-    other.alarm_level = 0
+    answered = db.get(Complaint, complaint_id)
+    answered.status = "answered"
+    answered.alarm_level = 0
     db.commit()
     run_alarm_scan(runtime.factory, job)
     db.expire_all()
-    assert db.get(Complaint, complaint.id).alarm_level == 0
+    assert db.get(Complaint, complaint_id).alarm_level == 0

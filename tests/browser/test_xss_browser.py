@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from sprawa.auth.models import User
 from sprawa.auth.queries import principal_for_user
-from sprawa.cases.models import Case
+from sprawa.cases.models import Case, Message
 from sprawa.cases.service import do_reply
 from sprawa.channels.base import IdentityClaim, InboundAttachment, InboundMessage
 from sprawa.channels.models import Channel, ChannelKind
@@ -19,9 +19,11 @@ from tests.security.xss_payloads import payloads
 
 # Every 10th payload: all vectors, each in one of the break-out contexts.
 BATCH = payloads()[::10]
+START = "xss-widget-start"
 CSP_RECORDER = """
 window.__csp = [];
-document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+document.addEventListener('securitypolicyviolation',
+  e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
 """
 
 
@@ -74,18 +76,25 @@ def test_payloads_in_the_widget_never_run(new_page, live_server: LiveServer, pro
     _watch_csp(customer)
     customer.goto(f"{live_server.url}/demo/sklep")
     customer.click(".sprawa-launcher")
-    customer.fill(".sprawa-form textarea", BATCH[0])
+    customer.fill(".sprawa-form textarea", f"Dzień dobry {START}")
     customer.keyboard.press("Enter")
     expect(customer.locator(".sprawa-mine").first).to_be_visible()
+    customer.wait_for_timeout(500)
+    before = customer.locator(".sprawa-theirs").count()  # the assistant's own answer, if any
     with live_server.runtime.factory.begin() as db:
-        case = db.scalars(select(Case).order_by(Case.created_at.desc())).first()
+        # The visitor's own case: the one holding the message the widget just sent.
+        case = db.scalars(
+            select(Case)
+            .join(Message, Message.case_id == Case.id)
+            .where(Message.body_text == f"Dzień dobry {START}")
+        ).first()
         user = db.scalars(
             select(User).where(User.workspace_id == case.workspace_id, User.role == "agent")
         ).first()
         agent = principal_for_user(db, user)
-        for payload in BATCH[1:20]:
+        for payload in BATCH[:19]:
             do_reply(db, agent, case, payload)
-    expect(customer.locator(".sprawa-theirs")).to_have_count(19, timeout=20_000)
+    expect(customer.locator(".sprawa-theirs")).to_have_count(before + 19, timeout=20_000)
     customer.reload()
     expect(customer.locator(".sprawa-panel")).to_be_visible()
     customer.wait_for_timeout(300)

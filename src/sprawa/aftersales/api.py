@@ -44,6 +44,7 @@ from sprawa.aftersales.service import (
     do_register_complaint,
     do_reject_return,
     do_start_return,
+    do_withdraw_complaint,
     return_eligibility,
 )
 from sprawa.cases.queries import access_case
@@ -189,6 +190,13 @@ def post_complaint_decision(
 def post_follow_up(complaint_id: Id, body: FollowUpIn, db: DbSession, writer: Writer) -> ComplaintOut:
     complaint = access_complaint(db, writer, complaint_id, for_update=True)
     do_complete_follow_up(db, writer, complaint, reference=body.reference)
+    return _complaint(db, complaint_id, writer)
+
+
+@router.post("/complaints/{complaint_id}/withdraw")
+def post_withdraw_complaint(complaint_id: Id, db: DbSession, writer: Writer) -> ComplaintOut:
+    """The customer took the complaint back (before it was answered)."""
+    do_withdraw_complaint(db, writer, access_complaint(db, writer, complaint_id, for_update=True))
     return _complaint(db, complaint_id, writer)
 
 

@@ -810,3 +810,15 @@ def do_complete_follow_up(
         notify.compose(session, case, "complaint_resolved", lang, number=complaint.number, follow_up=text),
     )
     return complaint
+
+
+def do_withdraw_complaint(session: Session, actor: Principal, complaint: Complaint) -> Complaint:
+    """The customer takes the complaint back before it is answered; they get a confirmation."""
+    case = _case_of(session, complaint)
+    check_case_writer(actor, case)
+    transition_complaint(session, actor, complaint, ComplaintStatus.WITHDRAWN)
+    lang = notify.customer_language(session, case)
+    notify.send(
+        session, case, notify.compose(session, case, "complaint_withdrawn", lang, number=complaint.number)
+    )
+    return complaint

@@ -17,6 +17,7 @@ from sprawa.ai.actions.base import ActionName, Outcome
 from sprawa.ai.actions.layer import ActionContext, run_action
 from sprawa.ai.dialogue import decide
 from sprawa.ai.flows.turn import Reply, Turn
+from sprawa.ai.guardrails import violations
 from sprawa.ai.models import AICaseState, AIDecision, AIFlag, AIMode, FlagKind
 from sprawa.ai.nlu import Understanding, get_nlu
 from sprawa.ai.responder.templates import LANGUAGES, TEMPLATE_VERSION, say
@@ -202,6 +203,14 @@ def _finish(session: Session, turn: Turn, reply: Reply, started: float) -> AIDec
         reasons = escalation.enabled(policy, ["ai_turn_limit"])
         reply.facts["lead"] = turn.say("handoff_human")
     text = reply.text
+    problems = _guard(turn, text) if text else []
+    if problems:
+        reasons = escalation.enabled(policy, ["low_confidence"])
+        reply.facts["lead"] = turn.say("handoff_unknown")
+        reply.summary += " Odpowiedź zatrzymana przez zabezpieczenia: " + "; ".join(problems) + "."
+        turn.checks.append(
+            {"action": "guardrails", "verdict": "denied", "code": "reply_blocked", "reason": problems}
+        )
     team_name = None
     if reasons:
         text, team_name = _hand_off(session, turn, reply, reasons)
@@ -272,6 +281,13 @@ def _finish(session: Session, turn: Turn, reply: Reply, started: float) -> AIDec
         ),
     )
     return decision
+
+
+def _guard(turn: Turn, text: str) -> list[str]:
+    settings = (turn.workspace.settings or {}).get("ai") or {}
+    emails = [e for e in (turn.state.verified_email, turn.customer.email) if e]
+    grounding = [*turn.grounding, turn.workspace.name, turn.customer.name or ""]
+    return violations(text, grounding, allowed_links=settings.get("allowed_links", []), emails=emails)
 
 
 def _hand_off(session: Session, turn: Turn, reply: Reply, reasons: list[str]) -> tuple[str, str | None]:

@@ -190,6 +190,9 @@ def add_bench_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     api.add_argument("--mix", choices=sorted(MIXES), default="api", help="request mix (default api)")
     api.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     api.set_defaults(handler=cmd_bench_api)
+    from sprawa.bench.ui import add_ui_command
+
+    add_ui_command(kinds)
     from sprawa.ai.bench import add_bench_ai_command
 
     add_bench_ai_command(kinds)

@@ -4,8 +4,13 @@ from fastapi import APIRouter
 
 from sprawa.channels.models import ChannelKind
 from sprawa.channels.queries import access_channel, channel_out, channel_page
-from sprawa.channels.schemas import ChannelIn, ChannelOut, ChannelPatch
-from sprawa.channels.service import do_create_channel, do_set_channel_active, do_update_channel
+from sprawa.channels.schemas import ChannelIn, ChannelOut, ChannelPatch, ConnectionCheckOut
+from sprawa.channels.service import (
+    check_channel_connection,
+    do_create_channel,
+    do_set_channel_active,
+    do_update_channel,
+)
 from sprawa.deps import Admin, CurrentPrincipal, DbSession, RuntimeDep
 from sprawa.platform.pagination import DEFAULT_LIMIT
 from sprawa.workspaces.schemas import CursorQuery, LimitQuery, Page
@@ -61,3 +66,11 @@ def deactivate_channel(channel_id: str, db: DbSession, runtime: RuntimeDep, admi
 @router.post("/{channel_id}/activate")
 def activate_channel(channel_id: str, db: DbSession, runtime: RuntimeDep, admin: Admin) -> ChannelOut:
     return channel_out(runtime.ingest.secrets, do_set_channel_active(db, admin, channel_id, True))
+
+
+@router.post("/{channel_id}/test")
+def test_channel_connection(
+    channel_id: str, db: DbSession, runtime: RuntimeDep, admin: Admin
+) -> ConnectionCheckOut:
+    """Log in to the provider with the stored credentials (IMAP + SMTP, Graph API...) and say how it went."""
+    return check_channel_connection(db, admin, runtime.ingest, channel_id)

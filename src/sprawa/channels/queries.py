@@ -1,6 +1,6 @@
 """Reads of configured channels, scoped to the principal's workspace (the one access chokepoint)."""
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from sprawa.auth.schemas import Principal
@@ -8,6 +8,7 @@ from sprawa.channels.models import Channel, ChannelKind
 from sprawa.channels.schemas import ChannelOut
 from sprawa.platform.access import fetch_one_or_not_found, select_in_workspace
 from sprawa.platform.crypto import SecretBox
+from sprawa.platform.errors import NotFound
 from sprawa.workspaces.queries import keyset_page
 
 
@@ -61,3 +62,14 @@ def channel_out(secrets: SecretBox, channel: Channel) -> ChannelOut:
         credential_keys=credential_keys(secrets, channel),
         created_at=channel.created_at,
     )
+
+
+def channel_by_public_key(session: Session, public_key: str, *kinds: ChannelKind) -> Channel:
+    """The active channel of one of ``kinds`` behind a webhook's public key (unauthenticated callers);
+    unknown, inactive or other kinds look the same."""
+    channel = session.scalars(
+        select(Channel).where(Channel.public_key == public_key, Channel.kind.in_(kinds))
+    ).first()
+    if channel is None or not channel.active:
+        raise NotFound("no such channel", code="unknown_channel")
+    return channel

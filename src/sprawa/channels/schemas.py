@@ -109,17 +109,48 @@ class EmailSettings(ChannelSettings):
         return self
 
 
-class WhatsappSettings(ChannelSettings):
+def _https_or_allowed(value: str | None, info: ValidationInfo) -> str | None:
+    """An API address: https, or plain http only to a host the operator allowed (a local fake)."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query:
+        raise ValueError("an API address looks like https://graph.facebook.com/v21.0")
+    if parts.scheme == "http":
+        allow = {a.lower() for a in (info.context or {}).get("outbound_allow", [])}
+        host = parts.hostname.lower()
+        if host not in allow and f"{host}:{parts.port or 80}" not in allow:
+            raise ValueError("the API address must use https")
+    return value.rstrip("/")
+
+
+class GraphSettings(ChannelSettings):
+    """Meta channels; ``api_base_url`` only changes for a local fake or a pinned Graph API version."""
+
+    api_base_url: str | None = Field(None, max_length=300)
+
+    _base_url = field_validator("api_base_url")(_https_or_allowed)
+
+
+class Template(Strict):
+    """An approved WhatsApp message template (sent when the 24-hour window is closed)."""
+
+    name: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
+    language: str = Field("pl", min_length=2, max_length=15)
+
+
+class WhatsappSettings(GraphSettings):
     phone_number_id: ProviderId
     business_account_id: ProviderId | None = None
     display_phone: str = Field("", max_length=32)
+    reengagement_template: Template | None = None
 
 
-class MessengerSettings(ChannelSettings):
+class MessengerSettings(GraphSettings):
     page_id: ProviderId
 
 
-class InstagramSettings(ChannelSettings):
+class InstagramSettings(GraphSettings):
     instagram_account_id: ProviderId
     page_id: ProviderId | None = None
 
@@ -270,3 +301,11 @@ class ChannelOut(BaseModel):
     has_credentials: bool
     credential_keys: list[str]
     created_at: datetime
+
+
+class ConnectionCheckOut(BaseModel):
+    """The result of "test connection": what failed, for the admin, in Polish and English."""
+
+    ok: bool
+    message_pl: str
+    message_en: str

@@ -16,9 +16,16 @@ from sprawa.channels.actions.polling import schedule_poll
 from sprawa.channels.actions.status import apply_echo, apply_status
 from sprawa.channels.actions.threads import last_inbound_ref, remember_ref, thread_for_inbound
 from sprawa.channels.base import ChannelAdapter, EchoMessage, InboundMessage, OutboundMessage, StatusUpdate
+from sprawa.channels.errors import ConnectionProblem
 from sprawa.channels.models import Channel, ChannelKind, Thread
 from sprawa.channels.queries import access_channel
-from sprawa.channels.schemas import ChannelIn, ChannelPatch, parse_credentials, parse_settings
+from sprawa.channels.schemas import (
+    ChannelIn,
+    ChannelPatch,
+    ConnectionCheckOut,
+    parse_credentials,
+    parse_settings,
+)
 from sprawa.commerce.queries import referenced_order_ids
 from sprawa.customers.models import Customer
 from sprawa.customers.service import resolve_customer
@@ -342,3 +349,31 @@ def do_set_channel_active(session: Session, actor: Principal, channel_id: str, a
         if active:
             schedule_poll(session, channel, soon=True, after=f"activated:{new_id()}")
     return channel
+
+
+def check_channel_connection(
+    session: Session, actor: Principal, ctx: IngestContext, channel_id: str
+) -> ConnectionCheckOut:
+    """Try the channel's credentials against its provider now; the answer says what failed in PL and EN."""
+    _check_admin(actor)
+    channel = access_channel(session, actor, channel_id)
+    check = getattr(ctx.adapters.get(channel.kind), "check_connection", None)
+    if check is None:
+        return ConnectionCheckOut(
+            ok=True,
+            message_pl="Ten kanał nie łączy się z zewnętrznym dostawcą — nie ma czego sprawdzać.",
+            message_en="This channel does not connect to an outside provider; there is nothing to check.",
+        )
+    try:
+        credentials = ctx.secrets.open(channel.credentials_encrypted)
+    except ValueError:
+        return ConnectionCheckOut(
+            ok=False,
+            message_pl="Dane logowania zapisano innym kluczem — wpisz je ponownie.",
+            message_en="The credentials were sealed with another secret key; enter them again.",
+        )
+    try:
+        check(channel, credentials)
+    except ConnectionProblem as exc:
+        return ConnectionCheckOut(ok=False, message_pl=exc.polish, message_en=exc.english)
+    return ConnectionCheckOut(ok=True, message_pl="Połączenie działa.", message_en="The connection works.")

@@ -12,13 +12,22 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from sprawa.commerce.actions.freshness import order_context
 from sprawa.commerce.carriers.service import do_receive_inpost_webhook
 from sprawa.commerce.errors import PROBLEM_TEXT, ConnectorProblem
-from sprawa.commerce.queries import connector_health, shipments_by_order
+from sprawa.commerce.queries import connection_out, connector_health, shipments_by_order
 from sprawa.commerce.remote import ConnectorEnv
-from sprawa.commerce.schemas import HealthOut, OrderContextOut, OrderOut, ShipmentOut, WebhookAccepted
+from sprawa.commerce.schemas import (
+    HealthOut,
+    OrderContextOut,
+    OrderOut,
+    ShipmentOut,
+    ShopConnectionIn,
+    ShopConnectionOut,
+    WebhookAccepted,
+)
+from sprawa.commerce.service import do_set_shop_connection
 from sprawa.commerce.shopify.service import do_receive_shopify_webhook
 from sprawa.commerce.woocommerce.service import do_receive_woocommerce_webhook
 from sprawa.customers.queries import access_customer
-from sprawa.deps import CurrentPrincipal, DbSession, RuntimeDep
+from sprawa.deps import Admin, CurrentPrincipal, DbSession, RuntimeDep
 from sprawa.platform.errors import AppError
 from sprawa.runtime import Runtime
 
@@ -106,6 +115,20 @@ def customer_orders(
         problem=str(ctx.problem) if ctx.problem else None,
         notice=notice,
     )
+
+
+@router.get("/commerce/connection")
+def get_connection(db: DbSession, admin: Admin, runtime: RuntimeDep) -> ShopConnectionOut:
+    return connection_out(db, admin, runtime.settings.public_url)
+
+
+@router.put("/commerce/connection")
+def put_connection(
+    body: ShopConnectionIn, db: DbSession, admin: Admin, runtime: RuntimeDep
+) -> ShopConnectionOut:
+    """Connect the shop platform (admins); the answer never contains the credentials."""
+    do_set_shop_connection(db, admin, body, runtime.ingest.secrets)
+    return connection_out(db, admin, runtime.settings.public_url)
 
 
 @router.get("/commerce/health")

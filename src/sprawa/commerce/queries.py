@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from sprawa.auth.schemas import Principal
 from sprawa.commerce.models import ConnectorHealth, Order, Shipment
+from sprawa.commerce.schemas import ShopConnectionOut
 from sprawa.customers.models import Customer
 from sprawa.platform.crypto import SecretBox
 from sprawa.platform.errors import NotFound
@@ -71,3 +72,18 @@ def connector_health(session: Session, principal: Principal) -> list[ConnectorHe
         select(ConnectorHealth).where(ConnectorHealth.workspace_id == principal.workspace_id)
     )
     return sorted(rows, key=lambda h: (h.source != "shop", h.source))
+
+
+def connection_out(session: Session, principal: Principal, public_url: str) -> ShopConnectionOut:
+    workspace = session.get(Workspace, principal.workspace_id)
+    config = ((workspace.settings or {}).get("commerce") or {}) if workspace else {}
+    kind = str(config.get("kind", "demo"))
+    hook = kind in ("woocommerce", "shopify")
+    return ShopConnectionOut(
+        kind=kind,
+        base_url=config.get("base_url"),
+        has_credentials=bool(config.get("credentials")),
+        webhook_url=f"{public_url.rstrip('/')}/api/v1/commerce/webhooks/{kind}/{principal.workspace_id}"
+        if hook
+        else None,
+    )

@@ -150,9 +150,9 @@ class ApiClient:
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
-        """The JSON body of a successful answer; 404 gives None; other 4xx are bad responses."""
+        """The JSON body of a successful answer; 404 and 204 give None; other 4xx are bad responses."""
         response = self.request(method, path, **kwargs)
-        if response.status_code == 404:
+        if response.status_code in (204, 404):
             return None
         if response.status_code >= 400:
             raise ConnectorError(ConnectorProblem.BAD_RESPONSE, _error_text(response))

@@ -2,8 +2,11 @@
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from sprawa.commerce.base import OrderStatus
 
 
 class ShipmentOut(BaseModel):
@@ -66,3 +69,30 @@ class HealthOut(BaseModel):
 
 class WebhookAccepted(BaseModel):
     stored: bool
+
+
+ShopKind = Literal["demo", "woocommerce", "shopify", "prestashop", "baselinker", "allegro"]
+
+
+class ShopConnectionIn(BaseModel):
+    """The workspace's shop platform. ``credentials`` are sealed and never returned; leave them out to keep
+    the stored ones. Keys per kind: woocommerce ``consumer_key``, ``consumer_secret``, ``webhook_secret``;
+    shopify ``access_token``, ``webhook_secret``; prestashop ``api_key``; baselinker ``token``;
+    allegro ``access_token``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ShopKind
+    base_url: Annotated[str, StringConstraints(max_length=300, pattern=r"^https?://[^\s]+$")] | None = None
+    credentials: (
+        Annotated[dict[str, Annotated[str, StringConstraints(max_length=500)]], Field(max_length=10)] | None
+    ) = None
+    state_map: dict[str, OrderStatus] = Field(default_factory=dict, max_length=50)
+    status_map: dict[str, OrderStatus] = Field(default_factory=dict, max_length=50)
+
+
+class ShopConnectionOut(BaseModel):
+    kind: str
+    base_url: str | None
+    has_credentials: bool
+    webhook_url: str | None

@@ -12,16 +12,24 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from sprawa.auth.schemas import Principal
+from sprawa.commerce.allegro.connector import AllegroOrders
 from sprawa.commerce.base import CommerceConnector, OrderDetail, ProductDetail, ShipmentInfo
+from sprawa.commerce.baselinker.connector import BaseLinker
 from sprawa.commerce.demo.connector import DemoRules, DemoShop
 from sprawa.commerce.errors import ConnectorError, ConnectorProblem
 from sprawa.commerce.models import Order, OrderItem, Product, Shipment
+from sprawa.commerce.prestashop.connector import PrestaShop
 from sprawa.commerce.remote import ConnectorEnv
+from sprawa.commerce.schemas import ShopConnectionIn
 from sprawa.commerce.shopify.connector import Shopify
 from sprawa.commerce.woocommerce.connector import WooCommerce
 from sprawa.customers.models import Customer, Identity, IdentityKind
 from sprawa.db import utcnow
-from sprawa.platform.errors import InvalidInput, NotFound
+from sprawa.platform.audit import append_audit_by
+from sprawa.platform.crypto import SecretBox
+from sprawa.platform.errors import Forbidden, InvalidInput, NotFound
+from sprawa.platform.events import Event, emit
 from sprawa.workspaces.models import Workspace
 
 ConnectorFactory = Callable[[Session, Workspace, dict[str, Any], ConnectorEnv | None], CommerceConnector]
@@ -49,6 +57,9 @@ CONNECTORS: dict[str, ConnectorFactory] = {
     "demo": _demo,
     "woocommerce": _remote(WooCommerce),
     "shopify": _remote(Shopify),
+    "prestashop": _remote(PrestaShop),
+    "baselinker": _remote(BaseLinker),
+    "allegro": _remote(AllegroOrders),
 }
 
 
@@ -394,3 +405,37 @@ def upsert_products(
     if changed_rows:
         session.execute(update(Product), changed_rows)
     return len(products)
+
+
+# ------------------------------------------------------------------------------------------- connection
+
+
+def do_set_shop_connection(
+    session: Session, actor: Principal, body: ShopConnectionIn, secrets: SecretBox
+) -> dict[str, Any]:
+    """Point the workspace at a shop platform; credentials are sealed, journals start being polled."""
+    from sprawa.commerce.tasks import JOURNAL_KINDS, schedule_poll
+
+    if not actor.is_admin:
+        raise Forbidden("only owners and admins may connect a shop", code="admin_only")
+    workspace = session.get(Workspace, actor.workspace_id, with_for_update=True)
+    assert workspace is not None
+    old = dict((workspace.settings or {}).get("commerce") or {})
+    config: dict[str, Any] = {"kind": body.kind}
+    if body.base_url:
+        config["base_url"] = body.base_url.rstrip("/")
+    if body.credentials is not None:
+        config["credentials"] = secrets.seal(body.credentials)
+    elif old.get("kind") == body.kind and old.get("credentials"):
+        config["credentials"] = old["credentials"]
+    for key in ("state_map", "status_map"):
+        if getattr(body, key):
+            config[key] = {k: str(v) for k, v in getattr(body, key).items()}
+    if body.kind != "demo" and not config.get("credentials"):
+        raise InvalidInput(f"a {body.kind} connection needs credentials", code="missing_credentials")
+    workspace.settings = {**(workspace.settings or {}), "commerce": config}
+    if body.kind in JOURNAL_KINDS:
+        schedule_poll(session, workspace.id)
+    append_audit_by(session, actor, "commerce.connection_changed", "workspace", workspace.id, kind=body.kind)
+    emit(session, Event("commerce.connection", workspace.id, {"kind": body.kind}))
+    return config

@@ -1,14 +1,51 @@
-"""Worker jobs of commerce and proactive service: stored webhooks, the periodic proactive scan."""
+"""Worker jobs of commerce and proactive service: stored webhooks, journal polling, the proactive scan.
 
+The journal poll re-queues itself under a key naming its time slot (one poll per workspace and slot, however
+many workers run); saving a shop connection that has a journal (BaseLinker, Allegro) starts it.
+"""
+
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from sprawa.commerce.actions.events import mark_commerce_event_failed, run_commerce_event_job
+from sqlalchemy.orm import Session, sessionmaker
+
+from sprawa.commerce.actions.events import mark_commerce_event_failed, poll_journal, run_commerce_event_job
 from sprawa.commerce.remote import ConnectorEnv
-from sprawa.platform.jobs import DeadHandler, Handler
+from sprawa.db import utcnow
+from sprawa.platform.jobs import DeadHandler, Handler, Job, enqueue
+from sprawa.workspaces.models import Workspace
 
 if TYPE_CHECKING:
     from sprawa.runtime import Runtime
+
+POLL_JOB = "commerce.poll"
+POLL_EVERY = timedelta(minutes=1)
+JOURNAL_KINDS = frozenset({"baselinker", "allegro"})
+
+
+def schedule_poll(session: Session, workspace_id: str, at: datetime | None = None) -> None:
+    at = at or utcnow()
+    slot = int(at.timestamp() // POLL_EVERY.total_seconds())
+    enqueue(
+        session,
+        POLL_JOB,
+        {"workspace_id": workspace_id},
+        workspace_id=workspace_id,
+        key=f"{POLL_JOB}:{workspace_id}:{slot}",
+        run_at=at,
+    )
+
+
+def run_poll_job(env: ConnectorEnv, factory: sessionmaker[Session], job: Job) -> None:
+    workspace_id = job.payload["workspace_id"]
+    with factory.begin() as session:
+        workspace = session.get(Workspace, workspace_id)
+        kind = ((workspace.settings or {}).get("commerce") or {}).get("kind") if workspace else None
+        if kind not in JOURNAL_KINDS:
+            return  # the shop connection changed: the chain stops
+        poll_journal(session, env, workspace_id)
+        schedule_poll(session, workspace_id, utcnow() + POLL_EVERY)
 
 
 def job_handlers(runtime: "Runtime") -> dict[str, Handler]:
@@ -19,6 +56,7 @@ def job_handlers(runtime: "Runtime") -> dict[str, Handler]:
     notifier = Notifier.from_runtime(runtime)
     return {
         "commerce.event": partial(run_commerce_event_job, env, notifier.evaluate_orders),
+        POLL_JOB: partial(run_poll_job, env),
         SCAN_JOB: partial(run_scan_job, env, notifier),
     }
 

@@ -29,7 +29,7 @@ def test_short_text_inherits_case_language() -> None:
 
 def test_diacritics_and_folding() -> None:
     assert restore_diacritics("kiedy dostane zamowienie") == "kiedy dostanę zamówienie"
-    assert fold("ŻÓŁĆ Straße") == "zolc strasse"[:-2] + "ße".translate(str.maketrans("ß", "s"))
+    assert fold("ŻÓŁĆ Straße Ґанок") == "zolc strasse ґанок"
 
 
 def test_normalized_restores_polish_only(nlu) -> None:  # type: ignore[no-untyped-def]
@@ -88,7 +88,7 @@ def test_escalate_at_once(nlu, text: str, reason: str) -> None:  # type: ignore[
 
 @pytest.mark.parametrize(
     "text",
-    ["Gdzie jest moja paczka?", "Pilne!!! Kiedy dojdzie paczka?", "Ile kosztuje wysyłka?", "Dziękuję bardzo!"],
+    ["Gdzie jest moja paczka?", "Pilne!!! Kiedy dojdzie paczka?", "Ile kosztuje wysyłka?", "Dziękuję!"],
 )
 def test_routine_and_mild_impatience_do_not_escalate(nlu, text: str) -> None:  # type: ignore[no-untyped-def]
     u = nlu.understand(text)

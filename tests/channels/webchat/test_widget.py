@@ -1,5 +1,6 @@
 """The widget's extras: its config, "talk to a person", photo/PDF upload with limits, e-mail capture."""
 
+import gzip
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -123,3 +124,11 @@ def test_left_email_joins_the_visitor_and_shows_on_the_case(client, db, visitor)
     activity = db.scalars(select(CaseActivity).where(CaseActivity.kind == "contact_email")).one()
     assert activity.data == {"email": "ola@example.pl"}
     db.rollback()
+
+
+def test_widget_stays_small_and_needs_no_inline_code(client):
+    script = client.get("/widget/v1/widget.js")
+    css = client.get("/widget/v1/widget.css")
+
+    assert len(gzip.compress(script.content)) + len(gzip.compress(css.content)) < 50 * 1024
+    assert b"innerHTML" not in script.content and b"eval(" not in script.content

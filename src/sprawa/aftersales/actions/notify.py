@@ -185,6 +185,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "{order} aufgenommen{evidence}.\n\nWir antworten spätestens am {due}. Eine Person aus unserem Team "
         "bearbeitet die Reklamation — falls wir noch etwas brauchen, melden wir uns in diesem Gespräch.",
     },
+    "complaint_withdrawn": {
+        "pl": "zgodnie z prośbą zamknęliśmy reklamację nr {number}. Gdyby problem wrócił, wystarczy napisać.",
+        "en": "as requested, we have closed complaint {number}. If the problem comes back, just write to us.",
+        "uk": "на ваше прохання ми закрили рекламацію № {number}. Якщо проблема повториться, просто "
+        "напишіть нам.",
+        "de": "wie gewünscht haben wir die Reklamation {number} geschlossen. Falls das Problem wiederkommt, "
+        "schreiben Sie uns einfach.",
+    },
     "complaint_resolved": {
         "pl": "reklamacja nr {number} jest zakończona: {follow_up}",
         "en": "complaint {number} is now complete: {follow_up}",
@@ -322,6 +330,9 @@ def compose(session: Session, case: Case, kind: str, lang: str, **values: Any) -
     if lang == "en" and not first:
         greeting = "Hello,"
     body = TEMPLATES[kind][lang].format(**values)
+    # Polish and German letters go on in lower case after "Dzień dobry," / "Guten Tag,".
+    if lang in ("en", "uk"):
+        body = body[0].upper() + body[1:]
     return f"{greeting}\n\n{body}\n\n{CLOSING[lang].format(signature=signature)}".strip()
 
 

@@ -2,6 +2,7 @@
 
 from sprawa.ai.actions.base import ActionName
 from sprawa.ai.flows.turn import Reply, Turn
+from sprawa.ai.guardrails import looks_like_injection
 from sprawa.ai.retrieval import search
 
 #: Below this combined score no article is trusted to answer: the AI says so and passes to a person.
@@ -10,8 +11,13 @@ PRODUCT_INTENTS = frozenset({"product_question"})
 
 
 def knowledge_answer(turn: Turn) -> Reply:
-    passages = search(turn.session, turn.workspace.id, turn.u.normalized, turn.lang, limit=3)
-    turn.passages = [p.as_dict() for p in passages]
+    found = search(turn.session, turn.workspace.id, turn.u.normalized, turn.lang, limit=5)
+    # A passage that addresses the AI is data at best and an attack at worst: never quoted.
+    passages = [p for p in found if not looks_like_injection(p.text)][:3]
+    turn.passages = [p.as_dict() | {"quarantined": False} for p in passages] + [
+        p.as_dict() | {"quarantined": True} for p in found if looks_like_injection(p.text)
+    ]
+    turn.grounding += [p.text for p in passages]
     product = _product_answer(turn) if turn.u.intent in PRODUCT_INTENTS else None
     if product is not None:
         return product
@@ -50,8 +56,9 @@ def _product_answer(turn: Turn) -> Reply | None:
         availability=availability,
         price=turn.money(product.price, product.currency),
     )
-    if turn.passages and turn.passages[0]["score"] >= MIN_SCORE:
-        best = turn.passages[0]
+    usable = [p for p in turn.passages if not p["quarantined"]]
+    if usable and usable[0]["score"] >= MIN_SCORE:
+        best = usable[0]
         text += "\n\n" + turn.say("knowledge", passage=best["text"].strip(), title=best["title"])
     turn.facts["product"] = {
         "id": product.external_id,

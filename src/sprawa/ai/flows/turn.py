@@ -1,11 +1,13 @@
 """One AI turn's context (message, understanding, verified scope, shop) and what a flow answers."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fastapi.encoders import jsonable_encoder
 from sqlalchemy.orm import Session
 
 from sprawa.ai.actions.base import ActionName, Outcome
@@ -52,6 +54,8 @@ class Turn:
     facts: dict[str, Any] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
     checks: list[dict[str, Any]] = field(default_factory=list)
+    # Everything the reply may state: shop data and policy results of actions, quoted passages.
+    grounding: list[str] = field(default_factory=list)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -80,6 +84,7 @@ class Turn:
         )
         outcome = run_action(ctx, name, args)
         self.checks.append({"action": str(name), **outcome.check.as_dict()})
+        self.grounding.append(json.dumps(jsonable_encoder(outcome.as_dict()), ensure_ascii=False))
         return outcome
 
     def first_name(self) -> str | None:

@@ -6,18 +6,16 @@ Training (scikit-learn, only when the trained model is not cached):
 3. from the same out-of-fold predictions (the validation split, never the test file) fit a softmax
    temperature (minimum log-loss) and choose the "unknown" threshold: the lowest confidence at which the
    accepted validation predictions are at least ``TARGET_PRECISION`` correct;
-4. fit the final model on all training utterances and store weights, temperature and threshold in the
-   cache under a hash of the training file, the embedder and ``TRAINER_VERSION``.
+4. fit the final model on all training utterances; ``NLU`` stores weights, temperature and threshold in
+   the cache under a hash of the training file, ``TRAINER_VERSION`` and the normalisation version.
 Inference is one matrix product + softmax in numpy (scikit-learn is not imported at run time).
 """
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from sprawa.ai.nlu.cache import NpzCache
 from sprawa.ai.nlu.dataset import INTENTS, UNKNOWN
 
 log = logging.getLogger(__name__)
@@ -70,25 +68,6 @@ class IntentModel:
             threshold,
             accuracy,
         )
-
-
-def load_or_train(
-    key: str,
-    texts: list[str],
-    labels: list[str],
-    cache: NpzCache,
-    embed: Callable[[list[str]], np.ndarray],
-    model_id: str,
-) -> IntentModel:
-    name = f"intent-{TRAINER_VERSION}-{key}"
-    cached = cache.load(name)
-    if cached is not None:
-        return IntentModel.from_arrays(cached)
-    log.info("training the intent classifier on %d utterances (cached afterwards)", len(texts))
-    vectors = cache.vectors(model_id, "query", texts, embed)
-    model = train(vectors, labels)
-    cache.save(name, model.to_arrays())
-    return model
 
 
 def train(vectors: np.ndarray, labels: list[str], classes: tuple[str, ...] = INTENTS) -> IntentModel:

@@ -9,7 +9,7 @@ import re
 import threading
 import unicodedata
 
-_FOLD = str.maketrans("ąćęłńóśźżäöüß", "acelnoszzaous")
+_FOLD = str.maketrans({**dict(zip("ąćęłńóśźżäöü", "acelnoszzaou", strict=True)), "ß": "ss"})
 _SPACES = re.compile(r"\s+")
 _lemma_lock = threading.Lock()
 

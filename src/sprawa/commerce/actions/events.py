@@ -125,3 +125,32 @@ def update_shipments(session: Session, workspace_id: str, info: Any) -> list[str
             row.tracking_url = info.tracking_url
     session.flush()
     return list(dict.fromkeys(r.order_id for r in rows if session.get(Order, r.order_id) is not None))
+
+
+def poll_journal(session: Session, env: ConnectorEnv, workspace_id: str) -> int:
+    """Read the shop's order journal from the stored cursor; each changed order becomes a stored event.
+
+    The events and the new cursor are written in one transaction, so a crash re-reads, never skips.
+    """
+    connector = connector_for(session, workspace_id, env)
+    journal = getattr(connector, "journal", None)
+    if journal is None:
+        return 0
+    health = record_health(session, workspace_id, SHOP, connector.kind)
+    cursor = health.cursor
+    try:
+        ids, new_cursor = journal(int(cursor or 0) if connector.kind == "baselinker" else cursor)
+    except ConnectorError as exc:
+        record_health(session, workspace_id, SHOP, connector.kind, exc)
+        return 0
+    for order_id in ids:
+        record_commerce_event(
+            session,
+            workspace_id,
+            connector.kind,
+            f"journal:{new_cursor}:{order_id}",
+            "journal",
+            {"order_ref": order_id},
+        )
+    record_health(session, workspace_id, SHOP, connector.kind, cursor=str(new_cursor) if new_cursor else None)
+    return len(ids)

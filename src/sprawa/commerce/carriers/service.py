@@ -37,8 +37,13 @@ def carrier_settings(session: Session, workspace_id: str, carrier: str) -> dict[
     return dict((settings.get("carriers") or {}).get(carrier) or {})
 
 
-def inpost_tracker(session: Session, workspace_id: str, env: ConnectorEnv) -> ShipXTracking:
+def inpost_tracker(session: Session, workspace_id: str, env: ConnectorEnv) -> Tracker:
+    """ShipX for this workspace; ``base_url: demo`` is the demo shop's fake ShipX, answered in-process."""
     config = carrier_settings(session, workspace_id, "inpost")
+    if config.get("base_url") == "demo":
+        from sprawa.commerce.carriers.inpost_fake import DemoShipX
+
+        return DemoShipX(session, workspace_id)
     return ShipXTracking(env, str(config.get("base_url") or PRODUCTION_URL), config.get("token"))
 
 

@@ -24,8 +24,13 @@ from sprawa.web.render import CurrentPageUser, render, request_language
 
 router = APIRouter(include_in_schema=False)
 ItemId = Annotated[str, Path(min_length=1, max_length=64)]
-# The AI first line's assist endpoints; the panel asks only for those this installation serves.
-AI_ASSIST = ("summary", "draft", "actions", "flags")
+# The AI first line's endpoints the panel uses; it asks only for those this installation serves.
+AI_ASSIST = {
+    "assist": "/api/v1/cases/{case_id}/ai/assist",
+    "draft": "/api/v1/cases/{case_id}/ai/draft",
+    "flags": "/api/v1/cases/{case_id}/ai/decisions/{decision_id}/flags",
+    "actions": "/api/v1/cases/{case_id}/actions/{action}",
+}
 PREVIEWABLE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 FLAG_KINDS = [
@@ -84,7 +89,7 @@ def _reason_label(reason: str, lang: str) -> str:
 
 def _served_ai_endpoints(request: Request) -> list[str]:
     paths = {getattr(route, "path", "") for route in request.app.routes}
-    return [name for name in AI_ASSIST if f"/api/v1/cases/{{case_id}}/ai/{name}" in paths]
+    return [name for name, path in AI_ASSIST.items() if path in paths]
 
 
 @router.get("/app/attachments/{attachment_id}/preview")

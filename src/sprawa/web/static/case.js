@@ -144,11 +144,12 @@
     document.querySelectorAll("form.ai-flag").forEach((form) => form.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        await S.api(`/api/v1/cases/${caseId}/ai/flags`, { method: "POST", json: { decision_id: form.dataset.decisionId, kind: form.kind.value } });
+        await S.api(`/api/v1/cases/${caseId}/ai/decisions/${form.dataset.decisionId}/flags`, { method: "POST", json: { kind: form.kind.value } });
         S.toast(T("Dziękujemy — zgłoszenie trafi do raportu jakości AI.", "Thanks — the flag goes to the AI quality report."));
       } catch (error) { S.toast(error.message, "error"); }
     }));
     loadAssist();
+    wireDraft();
   }
 
   function assignToMe() {
@@ -188,34 +189,85 @@
     });
   }
 
-  // --- AI assist: filled in when the AI first line offers these endpoints (404: nothing to show) ------
-  let assistLoaded = false;
-  async function optional(path) {
-    const panel = $("ai-panel");
-    if (!panel || !(panel.dataset.assist || "").split(" ").includes(path)) return null;
-    const response = await fetch(`/api/v1/cases/${caseId}/ai/${path}`, { credentials: "same-origin" });
-    return response.ok ? response.json() : null;
+  // --- AI assist: shown when the AI first line serves these endpoints (the page says which) ------------
+  const served = (name) => (($("ai-panel") || {}).dataset || {}).assist && $("ai-panel").dataset.assist.split(" ").includes(name);
+  const ACTIONS = {
+    start_return: T("Rozpocznij zwrot", "Start a return"), cancel_order: T("Anuluj zamówienie", "Cancel the order"),
+    offer_compensation: T("Zaproponuj rekompensatę", "Offer compensation"), send_replacement: T("Wyślij zamiennik", "Send a replacement"),
+  };
+  function item(list, text, extra) {
+    const li = document.createElement("li");
+    li.textContent = text;
+    if (extra) li.appendChild(extra);
+    list.appendChild(li);
+    return li;
   }
   async function loadAssist() {
-    if (assistLoaded) return;
-    assistLoaded = true;
-    const [summary, draft, actions] = await Promise.all([optional("summary"), optional("draft"), optional("actions")]);
-    if (summary && summary.summary) {
-      $("ai-summary").querySelector("p").textContent = summary.summary;
+    if (!served("assist")) return;
+    let data;
+    try { data = await S.api(`/api/v1/cases/${caseId}/ai/assist`); } catch (_) { return; }
+    if (data.summary) {
+      $("ai-summary").querySelector("p").textContent = data.summary;
+      const mood = data.mood || {};
+      if (mood.trend) {
+        const trend = { rising: T("rośnie", "rising"), falling: T("spada", "falling"), steady: T("stały", "steady") }[mood.trend] || mood.trend;
+        $("ai-summary").querySelector(".mood-line").textContent = T("Frustracja: trend ", "Frustration trend: ") + trend;
+      }
       $("ai-summary").hidden = false;
     }
-    if (draft && draft.text) {
-      $("ai-draft").querySelector(".draft-text").textContent = draft.text;
-      $("ai-draft").hidden = false;
-      $("use-draft").addEventListener("click", () => { if (text) { text.value = draft.text; setMode("reply"); } });
-    }
-    const list = actions && (actions.actions || actions.items);
-    if (list && list.length) {
-      const ul = $("ai-actions").querySelector("ul");
-      list.forEach((a) => { const li = document.createElement("li"); li.textContent = a.label || a.title || a.kind || ""; ul.appendChild(li); });
+    const actions = data.suggested_actions || [];
+    if (actions.length) {
+      const list = $("ai-actions").querySelector("ul");
+      list.textContent = "";
+      actions.forEach((a) => {
+        const label = (ACTIONS[a.action] || a.action) + (a.args && a.args.order_number ? " · " + a.args.order_number : "");
+        const li = item(list, label + (a.reason ? " — " + a.reason : ""));
+        if (served("actions") && a.verdict !== "denied") {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.className = "link-button";
+          button.textContent = " " + T("Wykonaj", "Run");
+          button.addEventListener("click", async () => {
+            // First click previews the policy check; the second one runs the action.
+            const confirm = button.dataset.armed === "1";
+            try {
+              const out = await S.api(`/api/v1/cases/${caseId}/actions/${a.action}`, { method: "POST", json: { args: a.args || {}, confirm } });
+              S.toast(en ? out.message_en : out.message_pl, out.status === "denied" ? "error" : undefined);
+              if (!confirm && out.status === "preview") { button.dataset.armed = "1"; button.textContent = " " + T("Potwierdź", "Confirm"); }
+              if (confirm) soon();
+            } catch (error) { S.toast(error.message, "error"); }
+          });
+          li.appendChild(button);
+        }
+      });
       $("ai-actions").hidden = false;
     }
-    if ((summary || draft || (list && list.length)) && $("ai-empty")) $("ai-empty").hidden = true;
+    const articles = data.articles || [];
+    if (articles.length) {
+      const list = $("ai-articles").querySelector("ul");
+      list.textContent = "";
+      articles.slice(0, 3).forEach((p) => item(list, p.title || p.heading || p.slug || ""));
+      $("ai-articles").hidden = false;
+    }
+    if ($("ai-empty")) $("ai-empty").hidden = true;
+  }
+  let draftText = "";
+  function wireDraft() {
+    const make = $("make-draft");
+    if (!make || make.dataset.wired) return;
+    make.dataset.wired = "1";
+    make.addEventListener("click", async () => {
+      make.disabled = true;
+      try {
+        const draft = await S.api(`/api/v1/cases/${caseId}/ai/draft`, { method: "POST" });
+        draftText = draft.text || "";
+        const box = $("ai-draft").querySelector(".draft-box");
+        box.querySelector(".draft-text").textContent = draftText || T("AI nie ma propozycji odpowiedzi.", "The AI has no reply to propose.");
+        box.hidden = false;
+      } catch (error) { S.toast(error.message, "error"); }
+      make.disabled = false;
+    });
+    $("use-draft").addEventListener("click", () => { if (text && draftText) { text.value = draftText; setMode("reply"); } });
   }
 
   // --- live ----------------------------------------------------------------------------------

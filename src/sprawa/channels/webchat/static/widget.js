@@ -84,7 +84,7 @@
   function el(tag, cls, text) {
     var node = document.createElement(tag);
     if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = text; // never innerHTML: messages are untrusted text
+    if (text !== undefined) node.textContent = text; // always as text: messages are untrusted
     return node;
   }
   function newId() {
@@ -306,6 +306,18 @@
   }
 
   // --- the widget's elements -----------------------------------------------------------------
+  function clipIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("width", "20"); svg.setAttribute("height", "20");
+    svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5");
+    path.setAttribute("fill", "none"); path.setAttribute("stroke", "currentColor"); path.setAttribute("stroke-width", "1.8");
+    path.setAttribute("stroke-linecap", "round");
+    svg.appendChild(path);
+    return svg;
+  }
   function build() {
     if (!document.querySelector('link[data-sprawa-chat]')) {
       var css = document.createElement("link");
@@ -364,7 +376,7 @@
     var form = el("form", "sprawa-form");
     var fileLabel = el("label", "sprawa-attach");
     fileLabel.setAttribute("title", t("attach"));
-    fileLabel.appendChild(el("span", "sprawa-clip", "📎"));
+    fileLabel.appendChild(clipIcon());
     var fileLabelText = el("span", "sprawa-sr", t("attach"));
     fileLabel.appendChild(fileLabelText);
     ui.file = el("input");

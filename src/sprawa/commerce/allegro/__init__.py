@@ -1,0 +1,1 @@
+"""Allegro orders connector (checkout forms, order events, shipments, customer returns)."""

@@ -1,0 +1,1 @@
+"""BaseLinker (Base) connector."""

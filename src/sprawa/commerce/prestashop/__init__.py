@@ -1,0 +1,1 @@
+"""PrestaShop Webservice connector."""

@@ -1,0 +1,76 @@
+"""PrestaShop connector against a fake Webservice: key auth, JSON output, filters, states, threads."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from sprawa.commerce.base import OrderStatus, RefusalCode
+from sprawa.commerce.errors import ConnectorError, ConnectorProblem
+from sprawa.commerce.prestashop.connector import PrestaShop
+from tests.commerce.conftest import shop_config
+from tests.fakes.asgi import serve
+from tests.fakes.prestashop import FakePrestaShop, seed
+
+
+@pytest.fixture
+def fake():
+    shop = FakePrestaShop()
+    seed(shop)
+    with serve(shop.app) as url:
+        shop.url = url
+        yield shop
+
+
+@pytest.fixture
+def ps(runtime, fake, env):
+    return PrestaShop(env, shop_config(runtime, "prestashop", fake.url, api_key=fake.key))
+
+
+def test_order_with_shop_state_name_and_tracking(ps):
+    order = ps.get_order("1")
+    assert order.status == OrderStatus.SHIPPED and order.external_status == "Wysłane"
+    assert order.customer.email == "jan@example.pl"
+    [parcel] = order.shipments
+    assert parcel.carrier == "inpost" and parcel.tracking_number == "602677439331630337653846"
+    assert ps.get_order("999") is None
+
+
+def test_find_orders_by_customer_email_uses_filters(ps, fake):
+    found = ps.find_orders(email="Anna@Example.pl", limit=50)
+    assert len(found) == 30 and {s.customer_email for s in found} == {"anna@example.pl"}
+    assert any("filter%5Bemail%5D=%5Banna%40example.pl%5D" in q for q in fake.requests)
+    assert ps.find_orders(phone="+48500100200") == []
+
+
+def test_iter_orders_pages_with_limit_offset(ps):
+    assert len(list(ps.iter_orders())) == 60
+
+
+def test_state_map_override(runtime, fake, env):
+    config = shop_config(runtime, "prestashop", fake.url, api_key=fake.key) | {"state_map": {"2": "packed"}}
+    assert PrestaShop(env, config).get_order("2").status == OrderStatus.PACKED
+
+
+def test_wrong_key(runtime, fake, env):
+    with pytest.raises(ConnectorError) as err:
+        PrestaShop(env, shop_config(runtime, "prestashop", fake.url, api_key="WRONG")).get_order("1")
+    assert (
+        err.value.problem == ConnectorProblem.BAD_CREDENTIALS
+        and "Invalid authentication key" in err.value.detail
+    )
+
+
+def test_cancel_writes_an_order_history_in_xml(ps, fake):
+    assert ps.cancel_order("1", reason="x").code == RefusalCode.ALREADY_SHIPPED
+    done = ps.cancel_order("2", reason="Klient zrezygnował")
+    assert done.ok and done.order.status == OrderStatus.CANCELLED
+    assert fake.data["orders"][1]["current_state"] == "6"
+
+
+def test_customer_threads_import(ps):
+    [thread] = ps.customer_threads(datetime(2026, 5, 19, tzinfo=UTC))
+    assert thread.email == "anna@example.pl" and thread.order_external_id == "1"
+    assert [(employee, text) for _, employee, text in thread.messages] == [
+        (False, "Gdzie jest moja paczka?"),
+        (True, "Już sprawdzamy."),
+    ]

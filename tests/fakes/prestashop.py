@@ -1,0 +1,175 @@
+"""A fake PrestaShop Webservice (``/api/...``): key as the Basic-auth user, ``output_format=JSON``, the
+filter syntax (``[a|b]``, ``[a,b]`` intervals, ``%[x]%``), ``limit=offset,count``, ``[]`` for an empty
+list, PrestaShop's error bodies, and XML bodies for writes (``order_histories`` changes an order's state)."""
+
+import base64
+import re
+import xml.etree.ElementTree as ET  # noqa: S405 - parses what our own connector sends
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+SINGULAR = {"orders": "order", "customers": "customer", "carriers": "carrier", "products": "product"}
+
+
+def ps_error(status: int, code: int, message: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"code": code, "message": message}]}, status_code=status)
+
+
+def _matches(row: dict[str, Any], field: str, expr: str) -> bool:
+    value = str(row.get(field, ""))
+    if m := re.fullmatch(r"%\[(.*)\]%", expr):
+        return m.group(1).lower() in value.lower()
+    inner = expr.strip("[]")
+    if "," in inner:
+        low, high = inner.split(",", 1)
+        return low <= value <= high
+    return value in inner.split("|")
+
+
+class FakePrestaShop:
+    def __init__(self, key: str = "PSKEY1234567890ABCDEFGHIJKLMNOPQ") -> None:
+        self.key = key
+        self.data: dict[str, list[dict[str, Any]]] = {
+            "orders": [],
+            "customers": [],
+            "order_carriers": [],
+            "carriers": [],
+            "order_states": [],
+            "products": [],
+            "customer_threads": [],
+            "customer_messages": [],
+        }
+        self.requests: list[str] = []
+        self.app = FastAPI()
+        self.app.get("/api/{resource}")(self.list)
+        self.app.get("/api/{resource}/{item_id}")(self.one)
+        self.app.post("/api/order_histories")(self.add_history)
+
+    def _auth(self, request: Request) -> JSONResponse | None:
+        header = request.headers.get("Authorization", "")
+        if not header:
+            return ps_error(401, 25, "Authentication key is empty")
+        user = base64.b64decode(header.removeprefix("Basic ")).decode().split(":")[0]
+        if user != self.key:
+            return ps_error(401, 22, "Invalid authentication key")
+        return None
+
+    def list(self, resource: str, request: Request) -> Any:
+        self.requests.append(str(request.url.query))
+        if denied := self._auth(request):
+            return denied
+        if resource not in self.data:
+            return ps_error(400, 18, f'Resource "{resource}" does not exists.')
+        rows = self.data[resource]
+        for key, expr in request.query_params.items():
+            if m := re.fullmatch(r"filter\[(\w+)\]", key):
+                rows = [r for r in rows if _matches(r, m.group(1), expr)]
+        if limit := request.query_params.get("limit"):
+            offset, count = (int(x) for x in limit.split(",")) if "," in limit else (0, int(limit))
+            rows = rows[offset : offset + count]
+        return JSONResponse({resource: rows} if rows else [])
+
+    def one(self, resource: str, item_id: str, request: Request) -> Any:
+        if denied := self._auth(request):
+            return denied
+        row = next((r for r in self.data.get(resource, []) if str(r["id"]) == item_id), None)
+        if row is None:
+            return ps_error(404, 87, f'Resource of type "{resource}" not found')
+        return {SINGULAR.get(resource, resource): row}
+
+    async def add_history(self, request: Request) -> Any:
+        if denied := self._auth(request):
+            return denied
+        root = ET.fromstring(await request.body())  # noqa: S314 - test fake
+        order_id = root.findtext("order_history/id_order")
+        state = root.findtext("order_history/id_order_state")
+        order = next(o for o in self.data["orders"] if str(o["id"]) == order_id)
+        order["current_state"] = state
+        return JSONResponse(
+            {"order_history": {"id": 1, "id_order": order_id, "id_order_state": state}}, status_code=201
+        )
+
+
+def seed(fake: FakePrestaShop, orders: int = 60) -> None:
+    fake.data["customers"] = [
+        {"id": 1, "firstname": "Anna", "lastname": "Kowalska", "email": "anna@example.pl"},
+        {"id": 2, "firstname": "Jan", "lastname": "Nowak", "email": "jan@example.pl"},
+    ]
+    fake.data["order_states"] = [
+        {"id": i, "name": [{"id": "1", "value": name}]}
+        for i, name in (
+            (2, "Płatność zaakceptowana"),
+            (4, "Wysłane"),
+            (5, "Dostarczone"),
+            (6, "Anulowane"),
+            (12, "Kompletowanie"),
+        )
+    ]
+    fake.data["carriers"] = [{"id": 3, "name": "InPost Paczkomaty 24/7"}]
+    for i in range(1, orders + 1):
+        fake.data["orders"].append(
+            {
+                "id": i,
+                "reference": f"XKBKNABJK{i:03d}"[-9:],
+                "id_customer": 1 + i % 2,
+                "id_carrier": 3,
+                "current_state": "4" if i == 1 else "2",
+                "payment": "Przelewy24",
+                "module": "przelewy24",
+                "total_paid": "129.00",
+                "total_paid_real": "129.00",
+                "total_shipping": "13.99",
+                "total_products_wt": "115.01",
+                "date_add": f"2026-05-{1 + i % 28:02d} 10:00:00",
+                "date_upd": f"2026-05-{1 + i % 28:02d} 12:00:00",
+                "associations": {
+                    "order_rows": [
+                        {
+                            "id": i * 10,
+                            "product_id": 31,
+                            "product_attribute_id": 0,
+                            "product_quantity": 1,
+                            "product_name": "Kubek ceramiczny",
+                            "product_reference": "LP-3004",
+                            "unit_price_tax_incl": "115.01",
+                        }
+                    ]
+                },
+            }
+        )
+    fake.data["order_carriers"] = [
+        {
+            "id": 1,
+            "id_order": 1,
+            "id_carrier": 3,
+            "tracking_number": "602677439331630337653846",
+            "date_add": "2026-05-02 09:00:00",
+        }
+    ]
+    fake.data["customer_threads"] = [
+        {
+            "id": 9,
+            "email": "anna@example.pl",
+            "id_order": 1,
+            "status": "open",
+            "date_upd": "2026-05-20 10:00:00",
+        }
+    ]
+    fake.data["customer_messages"] = [
+        {
+            "id": 1,
+            "id_customer_thread": 9,
+            "id_employee": 0,
+            "message": "Gdzie jest moja paczka?",
+            "date_add": "2026-05-20 09:00:00",
+        },
+        {
+            "id": 2,
+            "id_customer_thread": 9,
+            "id_employee": 1,
+            "message": "Już sprawdzamy.",
+            "date_add": "2026-05-20 10:00:00",
+        },
+    ]
