@@ -43,7 +43,9 @@ test-postgres: install postgres
 	@echo "== test suite on PostgreSQL ($(TEST_PG_URL)) =="
 	SPRAWA_TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest
 
-test: lint test-sqlite test-postgres
+# Both passes run side by side (one per core); each one's output is printed whole when it ends.
+test: lint chromium postgres
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 	@echo "All tests passed on SQLite and PostgreSQL."
 
 # The agent API under load on SQLite, then PostgreSQL (target: p99 < 50 ms); BENCH_ARGS adds options,

@@ -24,6 +24,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from sprawa.ai.api import router as ai
     from sprawa.auth.api import router as auth
     from sprawa.auth.api import users_router as users
+    from sprawa.cases.api import files_router as files
     from sprawa.cases.api import router as cases
     from sprawa.cases.events import router as live
     from sprawa.channels.api import router as channels
@@ -53,7 +54,7 @@ def _routers() -> list:  # type: ignore[type-arg]
         *[live, webchat, webchat_demo],
         *[whatsapp_inbound, meta_inbound],
         *[cases, customers, macros, ai],
-        *[privacy],
+        *[privacy, files],
         *[aftersales],
         *[commerce, proactive],
         *[insights, survey_pages, web_insights],

@@ -147,6 +147,9 @@ def _extend(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from sprawa.chaos import add_chaos_command
 
     add_chaos_command(sub)
+    from sprawa.channels.chaos import add_channel_chaos_commands
+
+    add_channel_chaos_commands(sub)
     from sprawa.ai.evaluate import add_eval_command
     from sprawa.ai.nlu.triage import add_triage_command
 
@@ -155,6 +158,9 @@ def _extend(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from sprawa.ai.tau2 import add_tau2_command
 
     add_tau2_command(sub)
+    from sprawa.privacy.tasks import add_privacy_commands
+
+    add_privacy_commands(sub)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     # Secret for sessions, signed tokens and the encryption of credentials at rest.
     # The demo derives a stable one under data_dir when unset.
     secret_key: str = ""
+    # Earlier secret keys, still accepted for opening sealed credentials until `sprawa secrets rotate` ran.
+    previous_secret_keys: list[str] = Field(default_factory=list)
+    # Largest request body the server reads (bytes); uploads have their own limit (attachment_max_bytes).
+    max_request_bytes: int = 1024 * 1024
+    # Origin serving attachment downloads (e.g. https://files.shop.example); empty: this server, /files/...
+    files_url: str = ""
     event_bus: str = Field(default="auto", pattern="^(auto|memory|postgres)$")
     log_level: str = "INFO"
     public_url: str = ""
@@ -39,6 +45,11 @@ class Settings(BaseSettings):
     outbound_allow: list[str] = Field(default_factory=list)
     # Trained intent classifier + embedding cache (default ~/.cache/sprawa/nlu, shared by all data dirs).
     nlu_cache_dir: Path | None = None
+    # Optional LLM phrasing of AI replies (any OpenAI-compatible chat-completions endpoint); empty = templates.
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout_seconds: float = 8.0
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -23,6 +23,7 @@ from sprawa.platform.http import SafeHttp
 from sprawa.platform.inbound import mark_inbound_failed
 from sprawa.platform.jobs import Worker
 from sprawa.platform.storage import FileStore
+from sprawa.privacy.tasks import job_handlers as privacy_jobs
 
 
 def build_adapters(http: SafeHttp, secret_key: str) -> dict[ChannelKind, ChannelAdapter]:
@@ -62,7 +63,7 @@ class Runtime:
         http = SafeHttp(allow=settings.outbound_allow)
         ingest = IngestContext(
             store=FileStore(settings.attachments_dir),
-            secrets=SecretBox(settings.resolved_secret_key),
+            secrets=SecretBox(settings.resolved_secret_key, settings.previous_secret_keys),
             adapters=build_adapters(http, settings.resolved_secret_key),
             attachment_max_bytes=settings.attachment_max_bytes,
         )
@@ -86,7 +87,8 @@ class Runtime:
                 **commerce_jobs(self),
                 **insights_jobs(self.settings),
                 "aftersales.alarm_scan": run_alarm_scan,
-                "ai.respond": run_ai_respond_job,
+                "ai.respond": partial(run_ai_respond_job, self.settings, self.http),
+                **privacy_jobs(self.ingest.store),
             },
             dead_handlers={
                 "outbox.deliver": mark_delivery_dead,

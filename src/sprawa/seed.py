@@ -14,12 +14,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sprawa.aftersales.actions.demo import seed_demo_aftersales
+from sprawa.ai.seed import seed_ai
 from sprawa.auth.models import Role, TeamMember, User
 from sprawa.auth.queries import principal_for_user
 from sprawa.auth.service import hash_password
 from sprawa.cases.models import Case, CaseStatus, DeliveryStatus, Message
 from sprawa.cases.service import do_reply
 from sprawa.channels.base import IdentityClaim, InboundMessage
+from sprawa.channels.demo import seed_channel_demo
 from sprawa.channels.models import Channel, ChannelKind
 from sprawa.channels.service import IngestContext, ingest_message
 from sprawa.commerce.base import OrderDetail, OrderLine, OrderStatus, ShopCustomer
@@ -39,6 +41,7 @@ from sprawa.knowledge.models import KnowledgeArticle
 from sprawa.macros.service import seed_demo_macros
 from sprawa.platform.crypto import SecretBox
 from sprawa.platform.jobs import Job, JobStatus
+from sprawa.proactive.demo import seed_proactive_demo
 from sprawa.workspaces.models import Policy, PolicyKind, Team, Workspace
 from sprawa.workspaces.schemas import parse_policy
 
@@ -158,6 +161,9 @@ def seed_demo(
         cases = SampleCases(session, ingest, workspace, channels, users[1:], shop, now, seed).run()
         cases += seed_demo_aftersales(session, ingest, workspace.id)["cases"]
         cases += seed_insights_demo(session, workspace.id, now=now)
+        seed_channel_demo(session, ingest.secrets, workspace.id)  # e-mail + WhatsApp via the fakes
+    seed_ai(session, workspace)
+    seed_proactive_demo(session, workspace.id)
     lines = [
         "Demo workspace 'demo' (Sklep Leśna Polana) is ready.",
         f"Log in with any of these (password: {DEMO_PASSWORD}):",

@@ -10,6 +10,7 @@ import os
 import threading
 import time
 
+from sprawa.privacy.tasks import ensure_retention_scheduled
 from sprawa.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,7 @@ ERROR_PAUSE_SECONDS = 2.0
 
 def run_worker(runtime: Runtime, stop: threading.Event) -> None:
     worker = runtime.worker()
+    ensure_retention_scheduled(runtime.factory)
     log.info("worker started", extra={"worker_id": worker.worker_id, "pid": os.getpid()})
     last_beat = 0.0
     while not stop.is_set():

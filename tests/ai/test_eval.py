@@ -7,6 +7,7 @@ import pytest
 
 from sprawa.ai import evaluate
 from sprawa.ai.bench import bench_triage
+from sprawa.ai.nlu.cache import NpzCache
 from sprawa.ai.nlu.dataset import ENTITIES_TEST_FILE, INTENTS, TEST_FILE, TRAIN_FILE, load_examples
 
 
@@ -56,6 +57,8 @@ def test_eval_runs_on_a_tiny_slice(nlu, tmp_path: Path, monkeypatch) -> None:  #
     monkeypatch.setattr(
         evaluate, "tau2_summary", lambda limit=None: {"available": True, "tasks": 2, "matching": 2}
     )
+    # Keep the tiny CLINC vectors out of the machine-wide cache (which holds the real CLINC set).
+    monkeypatch.setattr(nlu, "cache", NpzCache(tmp_path / "cache"))
     report = evaluate.run_eval(
         nlu, TEST_FILE, ENTITIES_TEST_FILE, _tiny_clinc(tmp_path), limit=6, clinc_train_per_intent=4
     )

@@ -1,4 +1,4 @@
-"""BaseLinker connector against a fake connector.php: token, error bodies, paging, journal, packages, limit."""
+"""BaseLinker connector against a fake connector.php: token, error bodies, paging, journal, packages."""
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from tests.fakes.baselinker import FakeBaseLinker, make_order
 def fake():
     bl = FakeBaseLinker(limit_per_minute=10_000)
     bl.orders = {i: make_order(i, email=f"k{i % 2}@example.pl") for i in range(1, 251)}
+    bl.orders[7]["delivery_package_nr"] = "602677439331630337653846"
     bl.packages[7] = [
         {
             "package_id": 70,
@@ -74,12 +75,12 @@ def test_error_bodies_map_to_problems(runtime, fake, env):
 
 
 def test_request_limit(runtime, env, fake):
-    fake.limit = 2
+    fake.limit = 1
     bl = BaseLinker(
         env, shop_config(runtime, "baselinker", fake.url, token=fake.token) | {"base_url": fake.url}
     )
     with pytest.raises(ConnectorError) as err:
-        bl.get_order("1")  # getOrders, getOrderPackages, getOrderStatusList
+        bl.get_order("1")  # getOrders, then getOrderStatusList is one too many
     assert err.value.problem == ConnectorProblem.RATE_LIMITED and err.value.retry_after == 60
 
 

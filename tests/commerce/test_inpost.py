@@ -12,7 +12,8 @@ from sprawa.commerce.carriers.inpost_fake import MemoryParcels, create_app, webh
 from sprawa.commerce.models import CommerceEvent, ShipmentState
 from sprawa.proactive.models import ProactiveNotice
 from tests.fakes.asgi import serve
-from tests.proactive.conftest import enable, world  # noqa: F401 - fixture
+from tests.proactive.conftest import enable
+from tests.proactive.conftest import world as world  # noqa: F401 - the fixture, shared
 
 St = ShipmentState
 NUMBER = "602677439331630337653846"
@@ -65,7 +66,7 @@ def test_tracking_maps_the_paczkomat_and_its_deadline(env, parcels):
 
 
 def test_webhook_is_a_hint_the_parcel_is_re_read(db, world, app, runtime, parcels):
-    """The webhook says "delivered"; ShipX says the address was wrong: the cache and the customer get the truth."""
+    """The webhook says "delivered", ShipX says the address was wrong: the customer hears the truth."""
     ws = world.workspace
     enable(db, ws)
     ws.settings = {

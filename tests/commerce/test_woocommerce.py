@@ -10,12 +10,11 @@ from sprawa.commerce.errors import ConnectorError, ConnectorProblem
 from sprawa.commerce.models import CommerceEvent, ConnectorHealth, Order
 from sprawa.commerce.service import connector_for
 from sprawa.commerce.woocommerce.connector import WooCommerce
-from sprawa.commerce.woocommerce.service import signature
+from sprawa.commerce.woocommerce.fake import FakeWooCommerce, make_order
 from sprawa.customers.models import Customer
 from sprawa.platform.jobs import Job
 from tests.commerce.conftest import shop_config
 from tests.fakes.asgi import serve
-from tests.fakes.woocommerce import FakeWooCommerce, make_order
 
 SECRET = "whsec-test"
 

@@ -76,7 +76,7 @@ def make_form(n: int, *, email: str = "anna@example.pl", fulfilment: str = "SENT
 
 
 class FakeAllegro:
-    def __init__(self, token: str = "allegro-access-token") -> None:
+    def __init__(self, token: str = "allegro-access-token") -> None:  # noqa: S107
         self.token = token
         self.forms: list[dict[str, Any]] = []
         self.shipments: dict[str, list[dict[str, Any]]] = {}

@@ -36,6 +36,8 @@ def make_order(
         "delivery_postcode": "30-001",
         "delivery_country_code": "PL",
         "delivery_point_id": "KRA01M",
+        "delivery_package_module": "inpost",
+        "delivery_package_nr": "",
         "products": [
             {
                 "order_product_id": order_id * 10,
@@ -53,7 +55,7 @@ def make_order(
 
 
 class FakeBaseLinker:
-    def __init__(self, token: str = "3001-12345-ABCDEFGHIJ", limit_per_minute: int = 100) -> None:
+    def __init__(self, token: str = "3001-12345-ABCDEFGHIJ", limit_per_minute: int = 100) -> None:  # noqa: S107
         self.token = token
         self.limit = limit_per_minute
         self.calls: list[str] = []

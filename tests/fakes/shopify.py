@@ -85,7 +85,7 @@ def make_order(
 
 
 class FakeShopify:
-    def __init__(self, token: str = "shpat_test", bucket: int = 1000, restore: int = 50) -> None:
+    def __init__(self, token: str = "shpat_test", bucket: int = 1000, restore: int = 50) -> None:  # noqa: S107
         self.token = token
         self.orders: list[dict[str, Any]] = []
         self.maximum, self.available, self.restore = bucket, bucket, restore

@@ -64,7 +64,7 @@ def talk(db, customer, channel, at: datetime, kind=ChannelKind.WEBCHAT) -> Threa
         workspace_id=customer.workspace_id,
         channel_id=channel.id,
         customer_id=customer.id,
-        external_id=f"t-{channel.id}",
+        external_id=f"t-{channel.id}-{customer.id}",
         last_message_at=at,
     )
     db.add(thread)

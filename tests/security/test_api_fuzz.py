@@ -1,7 +1,7 @@
 """Schemathesis against the OpenAPI document: generated requests to every operation (as an admin with an
 API token, so that the deepest code paths run) never cause a server error.
 
-The suite keeps it bounded (SPRAWA_FUZZ_EXAMPLES, default 3 per operation); ``make fuzz`` runs 100.
+The suite keeps it bounded (SPRAWA_FUZZ_EXAMPLES, default 2 per operation); ``make fuzz`` runs 100.
 """
 
 import os
@@ -14,7 +14,7 @@ from sprawa.auth.models import ApiToken, Role
 from sprawa.platform.crypto import token_digest
 from tests.factories import make_workspace
 
-EXAMPLES = int(os.environ.get("SPRAWA_FUZZ_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("SPRAWA_FUZZ_EXAMPLES", "2"))
 TOKEN = "spr_fuzz-admin-token"
 
 

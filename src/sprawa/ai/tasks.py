@@ -3,6 +3,8 @@
 from sqlalchemy.orm import Session, sessionmaker
 
 from sprawa.cases.models import Direction, Message
+from sprawa.config import Settings
+from sprawa.platform.http import SafeHttp
 from sprawa.platform.jobs import Job, enqueue
 from sprawa.workspaces.models import Workspace
 
@@ -26,8 +28,12 @@ def enqueue_ai_respond(session: Session, message: Message) -> None:
     )
 
 
-def run_ai_respond_job(factory: sessionmaker[Session], job: Job) -> None:
+def run_ai_respond_job(settings: Settings, http: SafeHttp, factory: sessionmaker[Session], job: Job) -> None:
+    from sprawa.ai.llm import LLMConfig
     from sprawa.ai.service import respond
 
+    config = LLMConfig(
+        settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout_seconds
+    )
     with factory.begin() as session:
-        respond(session, job.payload["message_id"])
+        respond(session, job.payload["message_id"], llm=(config, http) if config.enabled else None)

@@ -190,6 +190,12 @@ def add_bench_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     api.add_argument("--mix", choices=sorted(MIXES), default="api", help="request mix (default api)")
     api.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     api.set_defaults(handler=cmd_bench_api)
+    from sprawa.bench.commerce import add_commerce_bench
+
+    add_commerce_bench(kinds)
+    from sprawa.bench.insights import add_insights_bench
+
+    add_insights_bench(kinds)
     from sprawa.bench.ui import add_ui_command
 
     add_ui_command(kinds)

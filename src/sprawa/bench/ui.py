@@ -87,7 +87,9 @@ def _prepare(engine: Engine, cases: int, out: Any) -> tuple[str, str]:
     return info.workspace_id, case.id
 
 
-def run_ui_bench(cases: int, rounds: int, database_url: str, out: Any = print) -> dict[str, dict[str, float]]:
+def run_ui_bench(
+    cases: int, rounds: int, database_url: str, *, keep: bool = False, out: Any = print
+) -> dict[str, dict[str, float]]:
     from fastapi.testclient import TestClient
 
     from sprawa.app import create_app
@@ -149,7 +151,10 @@ def run_ui_bench(cases: int, rounds: int, database_url: str, out: Any = print) -
             out(f"  {name:<32} {f['p50_ms']:>6.1f}ms {f['p95_ms']:>6.1f}ms {f['max_ms']:>6.1f}ms{flag}")
         return figures
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+        else:
+            out(f"The seeded database stays in {scratch}")
 
 
 def add_ui_command(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -157,8 +162,9 @@ def add_ui_command(kinds: argparse._SubParsersAction) -> None:  # type: ignore[t
     ui.add_argument("--cases", type=int, default=10_000, help="open cases to seed (default 10000)")
     ui.add_argument("--rounds", type=int, default=50, help="measured requests per page (default 50)")
     ui.add_argument("--database-url", default="", help="target database (default: a fresh SQLite file)")
+    ui.add_argument("--keep", action="store_true", help="keep the temporary SQLite database for a look")
     ui.set_defaults(handler=cmd_bench_ui)
 
 
 def cmd_bench_ui(settings: Any, args: argparse.Namespace) -> None:
-    run_ui_bench(args.cases, args.rounds, args.database_url)
+    run_ui_bench(args.cases, args.rounds, args.database_url, keep=args.keep)

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
 
 from sprawa.cases.models import Case, CaseLinkChange
 from sprawa.cases.queries import (
@@ -11,8 +11,10 @@ from sprawa.cases.queries import (
     access_attachment,
     access_case,
     access_link_change,
+    attachment_for_link,
     case_detail,
     case_messages,
+    file_link,
     list_cases,
     search,
 )
@@ -45,6 +47,7 @@ from sprawa.deps import CurrentPrincipal, DbSession, RuntimeDep, Writer
 from sprawa.platform.audit import audit_read
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
+files_router = APIRouter(tags=["files"])
 
 CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 
@@ -151,16 +154,38 @@ def _link_result(change: CaseLinkChange, source: Case, target: Case) -> LinkChan
     )
 
 
-@router.get("/attachments/{attachment_id}", response_class=FileResponse)
+@router.get(
+    "/attachments/{attachment_id}",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={303: {"description": "to the file's short-lived, cookie-less download link"}},
+)
 def download_attachment(
     attachment_id: CaseId, db: DbSession, principal: CurrentPrincipal, runtime: RuntimeDep
-) -> FileResponse:
-    """The file as a download, never rendered inline: customer files are untrusted content."""
+) -> RedirectResponse:
+    """The file as a download from a cookie-less link (see ``/files/{token}``): customer files are
+    untrusted content, so they are never served where the session cookie is sent."""
     attachment = access_attachment(db, principal, attachment_id)
+    audit_read(db, principal, "attachment", attachment.id)
+    return RedirectResponse(file_link(runtime.settings, attachment.id), status_code=303)
+
+
+@files_router.get("/files/{token}", response_class=FileResponse)
+def serve_file(
+    token: Annotated[str, Path(min_length=10, max_length=200)], db: DbSession, runtime: RuntimeDep
+):  # type: ignore[no-untyped-def]
+    """The bytes of one attachment for whoever holds a fresh signed link; reads no cookie, sets none."""
+    attachment = attachment_for_link(db, runtime.settings, token)
     return FileResponse(
         runtime.ingest.store.path(attachment.storage_key),
         filename=attachment.filename,
         content_disposition_type="attachment",
         media_type="application/octet-stream",
-        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Cache-Control": "private, no-store",
+            "Referrer-Policy": "no-referrer",
+            "Cross-Origin-Resource-Policy": "same-site",
+        },
     )

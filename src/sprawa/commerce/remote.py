@@ -32,6 +32,7 @@ from sprawa.platform.http import BlockedDestination, SafeHttp
 from sprawa.platform.jobs import backoff_seconds, parse_retry_after
 
 MAX_ATTEMPTS = 4
+MAX_WAIT = 20.0
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -107,8 +108,10 @@ class ApiClient:
         return self.env.budget - (time.monotonic() - self.started)
 
     def wait(self, seconds: float, problem: ConnectorProblem, detail: str) -> None:
-        """Sleep before a retry, or give up now when the wait would pass the deadline."""
-        if self.env.budget is not None and seconds >= self.remaining():
+        """Sleep before a retry, or give up now when the wait would pass the deadline (or is so long that
+        a job should rather be retried later than hold its worker)."""
+        limit = self.remaining() if self.env.budget is not None else MAX_WAIT
+        if seconds >= limit:
             raise ConnectorError(problem, detail, retry_after=seconds)
         if seconds > 0:
             self.env.sleep(seconds)

@@ -87,12 +87,16 @@ def sync_customer_orders(
 ) -> list[Order]:
     """Cache the orders the shop has for this customer's e-mails and phones, linked to the customer."""
     emails, phones = _contact_points(session, customer)
-    numbers: dict[str, None] = {}
-    for email in emails:
-        numbers.update(dict.fromkeys(s.number for s in connector.find_orders(email=email, limit=limit)))
-    for phone in phones:
-        numbers.update(dict.fromkeys(s.number for s in connector.find_orders(phone=phone, limit=limit)))
-    details = [d for n in list(numbers)[:limit] if (d := connector.get_order(n)) is not None]
+    bulk = getattr(connector, "find_order_details", None)
+    if bulk is not None:  # platforms whose search returns whole orders: one request per contact point
+        found: dict[str, OrderDetail] = {}
+        for email in emails:
+            found.update((d.external_id, d) for d in bulk(email=email, limit=limit))
+        for phone in phones:
+            found.update((d.external_id, d) for d in bulk(phone=phone, limit=limit))
+        details = list(found.values())[:limit]
+    else:
+        details = _details_one_by_one(connector, emails, phones, limit)
     upsert_orders(session, workspace_id, details, source=connector.kind, customer_id=customer.id)
     return list(
         session.scalars(
@@ -103,6 +107,17 @@ def sync_customer_orders(
             .order_by(Order.placed_at.desc())
         )
     )
+
+
+def _details_one_by_one(
+    connector: CommerceConnector, emails: list[str], phones: list[str], limit: int
+) -> list[OrderDetail]:
+    numbers: dict[str, None] = {}
+    for email in emails:
+        numbers.update(dict.fromkeys(s.number for s in connector.find_orders(email=email, limit=limit)))
+    for phone in phones:
+        numbers.update(dict.fromkeys(s.number for s in connector.find_orders(phone=phone, limit=limit)))
+    return [d for n in list(numbers)[:limit] if (d := connector.get_order(n)) is not None]
 
 
 def refresh_order(

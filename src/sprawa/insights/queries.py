@@ -275,18 +275,75 @@ def _fact_filters(workspace_id: str, filters: Filters) -> list[Any]:
     return where
 
 
+@dataclass(slots=True)
+class Fact:
+    """One case's facts with the period-independent and the read-time judgements worked out once."""
+
+    case_id: str
+    customer_id: str
+    channel_id: str | None
+    team_id: str | None
+    agent_id: str | None
+    intent: str | None
+    created_at: datetime
+    created_hour: int
+    first_response_at: datetime | None
+    frt_seconds: float | None
+    frt_business_seconds: float | None
+    first_resolved_at: datetime | None
+    resolution_seconds: float | None
+    resolution_business_seconds: float | None
+    reopen_count: int
+    ai_handled: bool
+    escalation_reasons: list[str]
+    judged: bool
+    fcr: bool
+    ai_resolved: bool
+    first_response_due: bool
+    first_response_late: bool
+    resolution_due: bool
+    resolution_late: bool
+
+
 def load_facts(
-    session: Session, workspace_id: str, start: datetime, end: datetime, filters: Filters
-) -> list[Any]:
+    session: Session, workspace_id: str, start: datetime, end: datetime, filters: Filters, now: datetime
+) -> list[Fact]:
     """The fact rows of the cases opened in [start, end), narrowed by the filters (one index range)."""
-    return list(
-        session.execute(
-            select(*FACT_COLUMNS)
-            .where(*_fact_filters(workspace_id, filters), CaseMetrics.created_at >= start)
-            .where(CaseMetrics.created_at < end)
-            .order_by(CaseMetrics.created_at)
-        ).all()
+    rows = session.execute(
+        select(*FACT_COLUMNS)
+        .where(*_fact_filters(workspace_id, filters), CaseMetrics.created_at >= start)
+        .where(CaseMetrics.created_at < end)
+        .order_by(CaseMetrics.created_at)
     )
+    return [
+        Fact(
+            case_id=f.case_id,
+            customer_id=f.customer_id,
+            channel_id=f.channel_id,
+            team_id=f.team_id,
+            agent_id=f.agent_id,
+            intent=f.intent,
+            created_at=f.created_at,
+            created_hour=f.created_hour,
+            first_response_at=f.first_response_at,
+            frt_seconds=f.frt_seconds,
+            frt_business_seconds=f.frt_business_seconds,
+            first_resolved_at=f.first_resolved_at,
+            resolution_seconds=f.resolution_seconds,
+            resolution_business_seconds=f.resolution_business_seconds,
+            reopen_count=f.reopen_count,
+            ai_handled=f.ai_handled,
+            escalation_reasons=list(f.escalation_reasons or []),
+            judged=is_judged(f, now),
+            fcr=is_fcr(f),
+            ai_resolved=is_ai_resolved(f),
+            first_response_due=f.first_response_due_at is not None,
+            first_response_late=_breached(f.first_response_at, f.first_response_due_at, now),
+            resolution_due=f.resolution_due_at is not None,
+            resolution_late=_breached(f.first_resolved_at, f.resolution_due_at, now),
+        )
+        for f in rows
+    ]
 
 
 def is_fcr(f: Any) -> bool:
@@ -320,16 +377,14 @@ def _breached(done: datetime | None, due: datetime | None, now: datetime) -> boo
     return due is not None and (done > due if done is not None else now > due)
 
 
-def compute_numbers(
-    facts: Sequence[Any], surveys: "SurveyRows", revenue: dict[str, Any], now: datetime
-) -> Numbers:
-    """Every headline number from the period's fact rows and survey rows (pure: easy to check by hand)."""
-    judged = [f for f in facts if is_judged(f, now)]
+def compute_numbers(facts: Sequence[Fact], surveys: "SurveyRows", revenue: dict[str, Any]) -> Numbers:
+    """Every headline number from the period's facts and survey rows (pure: easy to check by hand)."""
+    judged = [f.case_id for f in facts if f.judged]
     resolved_once = [f for f in facts if f.first_resolved_at is not None]
     handled = [f for f in facts if f.ai_handled]
     reasons: dict[str, list[str]] = defaultdict(list)
     for f in handled:
-        for reason in f.escalation_reasons or []:
+        for reason in f.escalation_reasons:
             reasons[reason].append(f.case_id)
     csat = [r for r in surveys.responses if r.kind == SurveyKind.CSAT]
     nps = [r for r in surveys.responses if r.kind == SurveyKind.NPS]
@@ -351,21 +406,21 @@ def compute_numbers(
                 if f.resolution_business_seconds is not None
             ]
         ),
-        fcr=Ratio([f.case_id for f in judged if is_fcr(f)], [f.case_id for f in judged]),
-        ai_resolution=Ratio([f.case_id for f in judged if is_ai_resolved(f)], [f.case_id for f in judged]),
-        pending=[f.case_id for f in facts if not is_judged(f, now)],
+        fcr=Ratio([f.case_id for f in facts if f.judged and f.fcr], judged),
+        ai_resolution=Ratio([f.case_id for f in facts if f.judged and f.ai_resolved], judged),
+        pending=[f.case_id for f in facts if not f.judged],
         escalation=Ratio([f.case_id for f in handled if f.escalation_reasons], [f.case_id for f in handled]),
         escalation_reasons=dict(sorted(reasons.items(), key=lambda kv: (-len(kv[1]), kv[0]))),
         reopen=Ratio(
             [f.case_id for f in resolved_once if f.reopen_count > 0], [f.case_id for f in resolved_once]
         ),
         sla_first_response=Ratio(
-            [f.case_id for f in facts if _breached(f.first_response_at, f.first_response_due_at, now)],
-            [f.case_id for f in facts if f.first_response_due_at is not None],
+            [f.case_id for f in facts if f.first_response_late],
+            [f.case_id for f in facts if f.first_response_due],
         ),
         sla_resolution=Ratio(
-            [f.case_id for f in facts if _breached(f.first_resolved_at, f.resolution_due_at, now)],
-            [f.case_id for f in facts if f.resolution_due_at is not None],
+            [f.case_id for f in facts if f.resolution_late],
+            [f.case_id for f in facts if f.resolution_due],
         ),
         csat=Ratio([r.case_id or "" for r in csat if r.score >= 4], [r.case_id or "" for r in csat]),
         csat_scores=[r.score for r in csat],
@@ -545,9 +600,7 @@ def labels(session: Session, workspace_id: str) -> dict[str, dict[str, str]]:
     }
 
 
-def breakdown(
-    facts: Sequence[Any], surveys: SurveyRows, dim: Dimension, now: datetime
-) -> list[dict[str, Any]]:
+def breakdown(facts: Sequence[Fact], surveys: SurveyRows, dim: Dimension) -> list[dict[str, Any]]:
     """One row per value of the dimension: volume, times, FCR, AI resolution, reopen, CSAT."""
     groups: dict[str | None, list[Any]] = defaultdict(list)
     for f in facts:
@@ -559,7 +612,7 @@ def breakdown(
             csat[group_of[r.case_id]].append(r.score)
     rows = []
     for key, members in groups.items():
-        n = compute_numbers(members, SurveyRows([], []), {}, now)
+        n = compute_numbers(members, SurveyRows([], []), {})
         scores = csat.get(key, [])
         rows.append(
             {
@@ -600,7 +653,7 @@ def hourly_volume(facts: Iterable[Any]) -> list[tuple[int, list[str]]]:
 
 
 def daily(
-    facts: Sequence[Any], surveys: SurveyRows, period: Period, zone: ZoneInfo, now: datetime
+    facts: Sequence[Fact], surveys: SurveyRows, period: Period, zone: ZoneInfo
 ) -> dict[str, list[tuple[date, float | None]]]:
     """Per local day: new cases, median first response, share resolved by AI (judged), CSAT."""
     by_day: dict[date, list[Any]] = defaultdict(list)
@@ -618,7 +671,7 @@ def daily(
     }
     for day in period.dates():
         members = by_day.get(day, [])
-        n = compute_numbers(members, SurveyRows([], []), {}, now)
+        n = compute_numbers(members, SurveyRows([], []), {})
         scores = csat_by_day.get(day, [])
         out["cases"].append((day, float(len(members))))
         out["frt"].append((day, n.frt.median))
@@ -643,6 +696,7 @@ class Report:
     current: Numbers
     previous: Numbers
     backlog: dict[str, Any]
+    days: dict[str, list[tuple[date, float | None]]]
     labels: dict[str, dict[str, str]]
     ai_quality: dict[str, Any]
 
@@ -665,10 +719,10 @@ def build_report(
 
     def numbers(p: Period) -> tuple[list[Any], SurveyRows, Numbers]:
         start, end = period_bounds(p, zone)
-        facts = load_facts(session, ws, start, end, filters)
+        facts = load_facts(session, ws, start, end, filters, now)
         surveys = load_surveys(session, ws, start, end, filters)
         revenue = load_revenue(session, ws, facts, start, end)
-        return facts, surveys, compute_numbers(facts, surveys, revenue, now)
+        return facts, surveys, compute_numbers(facts, surveys, revenue)
 
     facts, surveys, current = numbers(period)
     previous_period = period.previous()
@@ -686,6 +740,7 @@ def build_report(
         current=current,
         previous=previous,
         backlog=backlog(session, principal, filters, now),
+        days=daily(facts, surveys, period, zone),
         labels=labels(session, ws),
         ai_quality=ai_quality(session, ws, start, end, filters),
     )
@@ -1072,7 +1127,7 @@ def tables_out(report: Report) -> list[TableOut]:
     names = report.labels
     tables = []
     for dim in DIMENSIONS:
-        rows = breakdown(report.facts, report.surveys, dim, report.now)
+        rows = breakdown(report.facts, report.surveys, dim)
         for row in rows:
             row["label"] = names[dim.key].get(row["key"] or "", row["key"] or "—") if row["key"] else "—"
         tables.append(
@@ -1110,7 +1165,7 @@ def tables_out(report: Report) -> list[TableOut]:
             ],
         )
     )
-    series = daily(report.facts, report.surveys, report.period, report.zone, report.now)
+    series = report.days
     tables.append(
         TableOut(
             key="daily",
@@ -1180,7 +1235,7 @@ FLAG_LABELS = {"wrong": "Błędna", "incomplete": "Niepełna", "outdated": "Niea
 
 
 def series_out(report: Report) -> list[SeriesOut]:
-    current = daily(report.facts, report.surveys, report.period, report.zone, report.now)
+    current = report.days
     return [
         SeriesOut(
             key=key,

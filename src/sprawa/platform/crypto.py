@@ -5,20 +5,39 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
 def _derive(secret_key: str, purpose: str) -> bytes:
     return hashlib.sha256(f"sprawa:{purpose}:{secret_key}".encode()).digest()
 
 
-class SecretBox:
-    """Encrypts credentials before they reach the database."""
+def _fernet(secret_key: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derive(secret_key, "secretbox")))
 
-    def __init__(self, secret_key: str) -> None:
-        self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret_key, "secretbox")))
+
+class SecretBox:
+    """Encrypts credentials before they reach the database.
+
+    Key rotation: after changing ``SPRAWA_SECRET_KEY``, list the old key in ``SPRAWA_PREVIOUS_SECRET_KEYS``;
+    values sealed with it still open, new ones use the new key, and ``sprawa secrets rotate`` re-seals
+    everything stored so the old key can be dropped.
+    """
+
+    def __init__(self, secret_key: str, previous_keys: Sequence[str] = ()) -> None:
+        self._fernet = MultiFernet([_fernet(secret_key), *(_fernet(k) for k in previous_keys if k)])
+
+    def rotate(self, token: str) -> str:
+        """``token`` re-sealed with the current key (whichever known key sealed it)."""
+        if not token:
+            return token
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("credentials cannot be decrypted with any known secret key") from exc
 
     def seal(self, data: dict[str, Any]) -> str:
         return self._fernet.encrypt(json.dumps(data, sort_keys=True).encode()).decode()

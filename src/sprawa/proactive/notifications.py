@@ -176,11 +176,11 @@ def render(
         reason = EXCEPTION_REASONS.get(str(f.get("code", "")))
         if f.get("lost"):
             body = (
-                f"Przewoźnik {carrier} zgłosił, że paczka z zamówienia nr {n} zaginęła. Wyjaśniamy to i wrócimy "
-                "z propozycją rozwiązania — nie trzeba niczego robić."
+                f"Przewoźnik {carrier} zgłosił, że paczka z zamówienia nr {n} zaginęła. "
+                "Wyjaśniamy to i wrócimy z propozycją rozwiązania — nie trzeba niczego robić."
                 if pl
-                else f"{carrier} has reported the parcel with order {n} as lost. We are looking into it and will "
-                "come back with a solution — there is nothing you need to do."
+                else f"{carrier} has reported the parcel with order {n} as lost. "
+                "We are looking into it and will come back with a solution — there is nothing you need to do."
             )
         else:
             detail = (
@@ -189,8 +189,9 @@ def render(
                 else ("problem z doręczeniem" if pl else "a delivery problem")
             )
             body = (
-                f"Przewoźnik {carrier} nie doręczył paczki z zamówienia nr {n}: {detail}. Jeśli trzeba poprawić "
-                "adres albo umówić ponowne doręczenie, wystarczy odpisać na tę wiadomość."
+                f"Przewoźnik {carrier} nie doręczył paczki z zamówienia nr {n}: {detail}. "
+                "Jeśli trzeba poprawić adres albo umówić ponowne doręczenie, "
+                "wystarczy odpisać na tę wiadomość."
                 if pl
                 else f"{carrier} could not deliver the parcel with order {n}: {detail}. If the address needs "
                 "correcting or you would like another delivery, just reply to this message."
@@ -202,8 +203,8 @@ def render(
             f"Paczka z zamówienia nr {n} czeka na odbiór w Paczkomacie {point} do {detail}. Po tym terminie "
             "wróci do nas. Czas odbioru można przedłużyć w aplikacji InPost Mobile."
             if pl
-            else f"The parcel with order {n} is waiting in Paczkomat {point} until {detail}. After that it comes "
-            "back to us. You can extend the pickup time in the InPost Mobile app."
+            else f"The parcel with order {n} is waiting in Paczkomat {point} until {detail}. "
+            "After that it comes back to us. You can extend the pickup time in the InPost Mobile app."
         )
     elif c.rule == RuleKind.PARTIAL_SHIPMENT:
         detail = f"{f.get('sent')}/{f.get('total')}"
@@ -219,8 +220,8 @@ def render(
             f"Zleciliśmy {'częściowy ' if f.get('partial') else ''}zwrot pieniędzy za zamówienie nr {n}. "
             "Pieniądze wrócą tą samą drogą, którą zostały zapłacone; czas księgowania zależy od banku."
             if pl
-            else f"We have issued a {'partial ' if f.get('partial') else ''}refund for order {n}. The money goes "
-            "back the way it was paid; how long it takes to show depends on your bank."
+            else f"We have issued a {'partial ' if f.get('partial') else ''}refund for order {n}. "
+            "The money goes back the way it was paid; how long it takes to show depends on your bank."
         )
     lines = [hello, body]
     if url and c.rule != RuleKind.REFUND_ISSUED:

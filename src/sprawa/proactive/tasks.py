@@ -40,6 +40,6 @@ def run_scan_job(env: ConnectorEnv, notifier: Notifier, factory: sessionmaker[Se
         if settings.simulate_carriers:
             from sprawa.proactive.demo import simulate_carrier_events
 
-            simulate_carrier_events(session, env, workspace_id)
+            simulate_carrier_events(session, workspace_id)
         notifier.scan(session, workspace_id)
         schedule_scan(session, workspace_id, utcnow() + SCAN_EVERY)

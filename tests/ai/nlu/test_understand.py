@@ -21,8 +21,8 @@ def test_language(nlu, text: str, language: str) -> None:  # type: ignore[no-unt
     assert nlu.understand(text).language == language
 
 
-def test_short_text_inherits_case_language() -> None:
-    detector = LanguageDetector()
+def test_short_text_inherits_case_language(nlu) -> None:  # type: ignore[no-untyped-def]
+    detector: LanguageDetector = nlu.languages
     assert detector.detect("ok", fallback="de") == ("de", 0.0)
     assert detector.detect("620123456789012345678901", fallback="uk")[0] == "uk"
 

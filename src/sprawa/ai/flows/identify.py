@@ -120,6 +120,17 @@ def resolve_order(
             order = _lookup(turn, candidate)
             if order is not None:
                 return order
+    if numbers:
+        # A number the customer typed that is not theirs (or does not exist): said the same way either
+        # way, and never swapped silently for another order.
+        shown = ", ".join(dict.fromkeys(numbers))
+        return Reply(
+            turn.say("order_not_theirs", number=shown),
+            "order_not_found",
+            "the named order is not among the verified customer's orders",
+            f"Zamówienia {shown} nie ma wśród zamówień klienta — poproszono o sprawdzenie numeru.",
+            progress=False,
+        )
     linked = list(
         turn.session.scalars(
             select(Order.number)

@@ -10,6 +10,7 @@
     u.alternatives        top 3 [(intent, probability)], best first
     u.frustration         0..1; u.frustration_signals e.g. ["insult", "repeat_contact", "caps", "angry_tone"]
     u.escalate            escalate at once (DESIGN §5.1); u.escalation_reasons: codes from REASON_CODES
+                          (frustration escalates at frustration.ESCALATION_THRESHOLD)
     u.entities            Entities (shapes in sprawa.ai.nlu.entities)
     u.as_json(id)         exactly one `sprawa triage` output line (a dict)
     nlu.embed_queries(texts) / nlu.embed_passages(texts) → L2-normalised float32 (n, 384) numpy arrays
@@ -103,6 +104,7 @@ class NLU:
     """Loads the embedder, language detector and classifiers once; ``understand`` is thread-safe."""
 
     def __init__(self, cache_dir: Path | None = None, train_file: Path = TRAIN_FILE) -> None:
+        _single_threaded_blas()
         self.embedder = Embedder()
         self.cache = NpzCache(default_cache_dir(cache_dir))
         self.languages = LanguageDetector()
@@ -149,7 +151,7 @@ class NLU:
         intent, confidence, alternatives = self.intent_model.decide(probs)
         folded = fold(normalized)
         frustration, signals = self.frustration_model.score(vector[0], text, folded)
-        reasons = escalation_reasons(intent, folded, frustration, signals)
+        reasons = escalation_reasons(intent, alternatives, folded, frustration, signals)
         return Understanding(
             language=language,
             normalized=normalized,
@@ -182,11 +184,19 @@ def prepare_for_embedding(text: str, language: str) -> str:
     return normalize(text, language)[:_EMBED_CHARS]
 
 
-def escalation_reasons(intent: str, folded: str, frustration: float, signals: list[str]) -> list[str]:
-    """DESIGN §5.1 escalate-at-once triggers, in REASON_CODES order."""
+def escalation_reasons(
+    intent: str, alternatives: list[tuple[str, float]], folded: str, frustration: float, signals: list[str]
+) -> list[str]:
+    """DESIGN §5.1 escalate-at-once triggers, in REASON_CODES order.
+
+    An "unknown" message whose most likely reading is a complaint or a request for a person escalates
+    too: a person looking at a message that was not a complaint costs less than a missed complaint.
+    """
     found = set()
     if intent in {"complaint", "human_request"}:
         found.add(intent)
+    elif intent == UNKNOWN and alternatives and alternatives[0][0] in {"complaint", "human_request"}:
+        found.add(alternatives[0][0])
     if frustration >= ESCALATION_THRESHOLD:
         found.add("frustration")
     if "repeat_contact" in signals:
@@ -198,6 +208,15 @@ def escalation_reasons(intent: str, folded: str, frustration: float, signals: li
     if triggers.DATA_PROTECTION.search(folded):
         found.add("data_protection")
     return [code for code in REASON_CODES if code in found]
+
+
+def _single_threaded_blas() -> None:
+    """One BLAS thread for the whole process: every matrix here is tiny (one message), and on a shared
+    2-core machine OpenBLAS worker threads spin against other processes — ogonki's small CNN measured
+    p95 181 ms of CPU per message with the default threads and ~1 ms with one."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
 
 
 _instance: NLU | None = None

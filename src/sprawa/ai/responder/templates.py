@@ -84,6 +84,12 @@ T: dict[str, dict[str, str]] = {
         "de": "Leider passen diese Angaben nicht zusammen. Bitte prüfen Sie Bestellnummer und E-Mail-Adresse "
         "(oder Postleitzahl) in Ihrer Bestellbestätigung.",
     },
+    "order_not_theirs": {
+        "pl": "Nie widzę zamówienia {number} wśród zamówień na Pani/Pana dane. Proszę sprawdzić numer w e-mailu z potwierdzeniem zamówienia.",
+        "en": "I can't see order {number} among your orders. Please check the number in your order confirmation e-mail.",
+        "uk": "Не бачу замовлення {number} серед ваших замовлень. Перевірте, будь ласка, номер у листі з підтвердженням.",
+        "de": "Ich finde die Bestellung {number} nicht unter Ihren Bestellungen. Bitte prüfen Sie die Nummer in der Bestellbestätigung.",
+    },
     "choose_order": {
         "pl": "Widzę kilka zamówień: {orders}. Którego dotyczy pytanie?",
         "en": "I can see several orders: {orders}. Which one is it about?",

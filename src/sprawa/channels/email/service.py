@@ -133,21 +133,10 @@ class EmailAdapter:
                 raw = _fetch(conn, uid, "BODY.PEEK[HEADER]" if oversize else "BODY.PEEK[]")
                 if raw is None:
                     continue  # expunged meanwhile
-                message_id = normalise_msgid(BytesHeaderParser().parsebytes(raw).get("Message-ID"))
                 with factory.begin() as session:
-                    record_inbound(
-                        session,
-                        workspace_id=channel.workspace_id,
-                        channel_id=channel.id,
-                        provider_key=dedupe_key(message_id, raw)[:255],
-                        payload=base64.b64encode(raw).decode(),
-                        headers={
-                            "uid": uid,
-                            "uidvalidity": uidvalidity,
-                            "oversize": sizes[uid] if oversize else 0,
-                        },
+                    store_mail(
+                        session, channel, cursor_name, uidvalidity, uid, raw, sizes[uid] if oversize else 0
                     )
-                    _save_cursor(session, channel, cursor_name, {"uidvalidity": uidvalidity, "last_uid": uid})
                 if settings.get("delete_after_import"):
                     conn.uid("STORE", str(uid), "+FLAGS", "(\\Deleted)")
                 elif settings.get("mark_seen"):
@@ -312,6 +301,28 @@ class EmailAdapter:
                     permanent=True,
                 ) from exc
         return smtp
+
+
+def store_mail(
+    session: Session,
+    channel: Channel,
+    cursor_name: str,
+    uidvalidity: int,
+    uid: int,
+    raw: bytes,
+    oversize: int = 0,
+) -> None:
+    """Record one fetched mail and move the folder's cursor past it, in the caller's transaction."""
+    message_id = normalise_msgid(BytesHeaderParser().parsebytes(raw).get("Message-ID"))
+    record_inbound(
+        session,
+        workspace_id=channel.workspace_id,
+        channel_id=channel.id,
+        provider_key=dedupe_key(message_id, raw)[:255],
+        payload=base64.b64encode(raw).decode(),
+        headers={"uid": uid, "uidvalidity": uidvalidity, "oversize": oversize},
+    )
+    _save_cursor(session, channel, cursor_name, {"uidvalidity": uidvalidity, "last_uid": uid})
 
 
 def _close(conn: imaplib.IMAP4) -> None:

@@ -70,3 +70,31 @@ class InboundAccepted(BaseModel):
 
     event_id: str
     duplicate: bool
+
+
+class ContactFormIn(BaseModel):
+    """Fields of the HTML contact form; ``website`` is the hidden honeypot people never fill in."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    email: str = Field(min_length=3, max_length=254)
+    message: str = Field(min_length=1, max_length=20_000)
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    subject: str | None = Field(default=None, max_length=500)
+    website: str = Field(default="", max_length=500)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return _identity(IdentityKind.EMAIL, value)
+
+    @field_validator("phone", "name", "subject")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return _identity(IdentityKind.PHONE, value) if value else None

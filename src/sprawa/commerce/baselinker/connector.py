@@ -62,7 +62,7 @@ class BaseLinker(RemoteConnector):
             env,
             base,
             headers={"X-BLToken": token},
-            bucket=bucket_for(f"baselinker|{token}", 100, 60, burst=10),
+            bucket=bucket_for(f"baselinker|{base}|{token}", 100, 60, burst=10),
         )
         # Statuses are per account: {"status id": "new"|"paid"|"shipped"...} maps them to ours.
         self.status_map = {str(k): OrderStatus(v) for k, v in (config.get("status_map") or {}).items()}
@@ -134,7 +134,8 @@ class BaseLinker(RemoteConnector):
         return found
 
     def _detail(self, o: Mapping[str, Any]) -> OrderDetail:
-        packages = self.packages(str(o["order_id"]))
+        # Only orders with a label have packages: one call less per order (100 calls a minute in all).
+        packages = self.packages(str(o["order_id"])) if o.get("delivery_package_nr") else []
         status = self._status(o, packages)
         placed = datetime.fromtimestamp(int(o.get("date_add") or 0), UTC)
         products = o.get("products") or []

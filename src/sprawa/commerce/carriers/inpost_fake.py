@@ -163,7 +163,7 @@ def create_app(store: ParcelStore) -> FastAPI:
 
 
 class DemoShipX:
-    """The demo workspace's tracker: its fake ShipX answered in-process (``carriers.inpost.base_url: demo``)."""
+    """The demo workspace's tracker: its fake ShipX, answered in-process (``base_url: demo``)."""
 
     carrier = "inpost"
 

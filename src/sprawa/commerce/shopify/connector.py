@@ -261,6 +261,12 @@ class Shopify(RemoteConnector):
     def find_orders(
         self, *, email: str | None = None, phone: str | None = None, limit: int = 20
     ) -> list[OrderSummary]:
+        return [d.summary() for d in self.find_order_details(email=email, phone=phone, limit=limit)]
+
+    def find_order_details(
+        self, *, email: str | None = None, phone: str | None = None, limit: int = 20
+    ) -> list[OrderDetail]:
+        """Whole orders of this e-mail or phone, newest first (the query returns whole orders)."""
         if email:
             query = f"email:{_quote(email.strip().lower())}"
         elif phone:
@@ -269,7 +275,7 @@ class Shopify(RemoteConnector):
             return []
         found = []
         for order in self._orders(query, first=min(limit, PAGE)):
-            found.append(order.summary())
+            found.append(order)
             if len(found) >= limit:
                 break
         return sorted(found, key=lambda s: s.placed_at, reverse=True)

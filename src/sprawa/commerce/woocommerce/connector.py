@@ -233,6 +233,12 @@ class WooCommerce(RemoteConnector):
     def find_orders(
         self, *, email: str | None = None, phone: str | None = None, limit: int = 20
     ) -> list[OrderSummary]:
+        return [d.summary() for d in self.find_order_details(email=email, phone=phone, limit=limit)]
+
+    def find_order_details(
+        self, *, email: str | None = None, phone: str | None = None, limit: int = 20
+    ) -> list[OrderDetail]:
+        """Whole orders of this e-mail or phone, newest first (the search answers with whole orders)."""
         term = (email or phone or "").strip()
         if not term:
             return []
@@ -245,7 +251,7 @@ class WooCommerce(RemoteConnector):
                 continue
             if phone and not "".join(c for c in billing.get("phone", "") if c.isdigit()).endswith(digits):
                 continue
-            found.append(order_detail(row).summary())
+            found.append(order_detail(row))
         return found[:limit]
 
     def get_order(self, number: str) -> OrderDetail | None:

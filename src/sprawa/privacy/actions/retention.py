@@ -23,7 +23,6 @@ from sprawa.privacy.actions.erasure import checkpoint_sqlite, prepare_secure_del
 from sprawa.privacy.actions.scope import legal_holds
 from sprawa.privacy.models import RetentionSettings
 from sprawa.privacy.queries import retention_settings
-from sprawa.workspaces.models import Workspace
 
 JOB_KIND = "privacy.retention"
 # The daily run starts at this UTC hour (night in Poland).
@@ -168,17 +167,6 @@ def schedule_retention(session: Session, now: datetime | None = None) -> None:
     """Make sure the next daily run is queued (idempotent: one job per day)."""
     at = next_run_at(now or utcnow())
     enqueue(session, JOB_KIND, {}, key=f"{JOB_KIND}:{at.date().isoformat()}", run_at=at, max_attempts=5)
-
-
-def run_retention_job(store: FileStore, factory: Any, job: Any) -> None:
-    """The daily job: every workspace in its own transaction, then the next day's run is queued."""
-    with factory.begin() as session:
-        workspace_ids = list(session.scalars(select(Workspace.id)))
-    for workspace_id in workspace_ids:
-        with factory.begin() as session:
-            run_retention(session, store, workspace_id)
-    with factory.begin() as session:
-        schedule_retention(session, utcnow() + timedelta(minutes=1))
 
 
 def do_update_retention(session: Session, actor: Any, values: dict[str, int]) -> RetentionSettings:

@@ -49,7 +49,8 @@ TEXT = {
         "comment": "Anything you would like to add? (optional)",
         "send": "Send rating",
         "thanks": "Thank you! Your rating has been saved.",
-        "thanks_low": "Thank you for being honest. Someone from our team will look at this again and get back to you.",
+        "thanks_low": "Thank you for being honest. Someone from our team will look at this again "
+        "and get back to you.",
         "invalid": "This survey link is not valid or has expired.",
         "choose": "Please choose a rating.",
     },
@@ -64,7 +65,8 @@ TEXT = {
         "comment": "Бажаєте щось додати? (необов'язково)",
         "send": "Надіслати оцінку",
         "thanks": "Дякуємо! Оцінку збережено.",
-        "thanks_low": "Дякуємо за відвертість. Хтось із нашої команди ще раз розгляне справу і зв'яжеться з Вами.",
+        "thanks_low": "Дякуємо за відвертість. Хтось із нашої команди ще раз розгляне справу "
+        "і зв'яжеться з Вами.",
         "invalid": "Це посилання на опитування недійсне або застаріле.",
         "choose": "Будь ласка, оберіть оцінку.",
     },
@@ -90,7 +92,9 @@ TEXT = {
 def _page(request: Request, context: dict[str, object], status_code: int = 200) -> HTMLResponse:
     lang = str(context.get("lang", "pl"))
     shared = {"text": TEXT.get(lang, TEXT["pl"]), "csp_nonce": request.scope.get("csp_nonce", "")}
-    return templates.TemplateResponse(request, "insights/survey.html", {**shared, **context}, status_code=status_code)
+    return templates.TemplateResponse(
+        request, "insights/survey.html", {**shared, **context}, status_code=status_code
+    )
 
 
 @router.get("/ankieta/{token}", response_class=HTMLResponse)
@@ -131,7 +135,13 @@ def survey_submit(
     except AppError as exc:
         if exc.code == "already_answered":
             return _page(request, {"state": "thanks", "lang": survey.language, "low": False})
-        context = {"state": "form", "lang": survey.language, "kinds": kinds, "token": token, "error": "choose"}
+        context = {
+            "state": "form",
+            "lang": survey.language,
+            "kinds": kinds,
+            "token": token,
+            "error": "choose",
+        }
         return _page(request, context, status_code=exc.status)
     low = any(r.follow_up_case_id for r in responses)
     return _page(request, {"state": "thanks", "lang": survey.language, "low": low})

@@ -1,4 +1,4 @@
-"""A fake WooCommerce shop speaking REST API v3 (``/wp-json/wc/v3``) with its real headers and error bodies.
+"""A fake WooCommerce shop (tests, ``sprawa bench commerce``) speaking REST API v3 (``/wp-json/wc/v3``).
 
 Basic auth with the consumer key and secret; ``page``/``per_page`` pagination with ``X-WP-Total``,
 ``X-WP-TotalPages`` and ``Link``; ``search`` over number and billing e-mail/phone; WooCommerce's error
@@ -6,6 +6,7 @@ bodies (``{"code","message","data":{"status"}}``); injectable 429s; signed order
 form-encoded ping the shop sends when a webhook is created.
 """
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -104,8 +105,9 @@ def make_order(
 
 
 class FakeWooCommerce:
-    def __init__(self, key: str = "ck_test", secret: str = "cs_test") -> None:  # noqa: S107
+    def __init__(self, key: str = "ck_test", secret: str = "cs_test", latency: float = 0.0) -> None:  # noqa: S107
         self.key, self.secret = key, secret
+        self.latency = latency  # seconds added to every answer: a shop across the internet
         self.orders: dict[int, dict[str, Any]] = {}
         self.products: dict[int, dict[str, Any]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
@@ -120,6 +122,8 @@ class FakeWooCommerce:
         @app.middleware("http")
         async def gate(request: Request, call_next: Any) -> Response:
             self.requests.append(f"{request.method} {request.url.path}?{request.url.query}")
+            if self.latency:
+                await asyncio.sleep(self.latency)
             if self.fail:
                 status, headers = self.fail.pop(0)
                 return JSONResponse(
