@@ -46,6 +46,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from sprawa.web.pages.agent import router as web_agent
     from sprawa.web.pages.auth import router as web_auth
     from sprawa.web.pages.insights import router as web_insights
+    from sprawa.web.pages.privacy import router as web_privacy
     from sprawa.web.pages.survey import router as survey_pages
     from sprawa.workspaces.api import router as workspace_admin
 
@@ -54,7 +55,7 @@ def _routers() -> list:  # type: ignore[type-arg]
         *[live, webchat, webchat_demo],
         *[whatsapp_inbound, meta_inbound],
         *[cases, customers, macros, ai],
-        *[privacy, files],
+        *[privacy, files, web_privacy],
         *[aftersales],
         *[commerce, proactive],
         *[insights, survey_pages, web_insights],

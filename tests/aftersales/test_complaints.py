@@ -177,6 +177,13 @@ def test_bad_uploads_get_a_clear_message_and_nothing_is_stored(db, client, works
     assert "Plik „duze.png” ma 10,0 MB — jeden plik może mieć najwyżej 10 MB" in big.text
     # The form comes back with what the customer wrote, ready to try again.
     assert "Po dwóch praniach sweter się spruł" in big.text and TOKEN.search(big.text)
+    client.cookies.set("sprawa_lang", "en")
+    english = client.post(
+        f"/reklamacje/{workspace.slug}",
+        data=_complaint_form(token, item_id),
+        files=[("photos", ("notes.txt", b"just text", "text/plain"))],
+    )
+    assert "The file “notes.txt” is not a photo or video we can accept." in english.text
     assert db.scalar(select(func.count()).select_from(Complaint)) == 0
     assert db.scalar(select(func.count()).select_from(Case)) == 0
 

@@ -206,3 +206,12 @@ def test_agent_intake_from_the_case_view_and_access(
     view = agent.client.get(f"/api/v1/cases/{case_id}/aftersales").json()
     assert [r["number"] for r in view["returns"]] == [ret["number"]]
     assert db.scalar(select(func.count()).select_from(Return)) == 1
+
+
+def test_a_caller_answering_itself_can_keep_the_notifications(db, runtime, workspace, channel) -> None:
+    setup_shop(db, workspace)
+    order = make_order(db, workspace)
+    case = chat_case(db, runtime, channel)
+    item = order_items(db, order)[0]
+    ret = do_start_return(db, _ai(workspace), case, order.id, [LineRequest(item.id)], notify_customer=False)
+    assert ret.status == ReturnStatus.AWAITING_GOODS and _outbox(db, case) == []

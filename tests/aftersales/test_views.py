@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from sprawa.aftersales.actions.eligibility import LineRequest
 from sprawa.aftersales.models import Remedy, ReturnStatus
+from sprawa.aftersales.queries import complaint_badges
 from sprawa.aftersales.service import do_register_complaint, do_start_return
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import AuthorKind, Case, Direction, Message
@@ -119,3 +120,5 @@ def test_queues_report_and_pages(db, runtime, workspace, channel, agent) -> None
     assert "Po terminie" in agent.client.get(f"/app/aftersales/complaints/{ids[0]}").text
     assert 'id="complaint-breaches">1<' in agent.client.get("/app/aftersales/report").text
     assert db.get(Case, ids[2]).priority == "high"
+    badges = complaint_badges(db, agent.principal, [ids[2], "no-such-case"])
+    assert list(badges) == [ids[2]] and badges[ids[2]].overdue is True  # the nearest of the case's two

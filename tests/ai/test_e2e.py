@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from sprawa.aftersales.models import Complaint
 from sprawa.ai.models import AICaseState, AIDecision, AIMode
 from sprawa.ai.service import respond
 from sprawa.cases.models import Case, Note
@@ -98,7 +99,8 @@ def test_complaint_with_a_photo_is_handed_to_a_person_with_a_summary(db, runtime
         db,
         runtime,
         chat,
-        "Sweter z zamówienia 100102 przyszedł uszkodzony, ma dziurę na rękawie. Składam reklamację, proszę o wymianę.",
+        "Sweter z zamówienia 100102 przyszedł uszkodzony, ma dziurę na rękawie. "
+        "Składam reklamację, proszę o wymianę.",
         photos=1,
     )
     reply = ai_replies(db, case.id)[-1]
@@ -107,6 +109,8 @@ def test_complaint_with_a_photo_is_handed_to_a_person_with_a_summary(db, runtime
     note = db.scalars(select(Note).where(Note.case_id == case.id)).one()
     assert "Reklamacja" in note.body_text and "zdjęcia: 1" in note.body_text
     assert "replacement" in note.body_text and "100102" in note.body_text
+    record = db.scalars(select(Complaint).where(Complaint.case_id == case.id)).one()
+    assert record.remedy == "replacement" and record.number in note.body_text
 
 
 def test_english_conversation_is_answered_in_english(db, runtime, chat, shop):  # type: ignore[no-untyped-def]

@@ -25,13 +25,13 @@ def _turn(db, runtime, chat, text, **kw):  # type: ignore[no-untyped-def]
 
 
 def test_cancellation_needs_a_yes_and_a_no_changes_nothing(db, runtime, chat, shop):  # type: ignore[no-untyped-def]
-    case = _turn(db, runtime, chat, "Proszę anulować zamówienie 100104")
+    case = _turn(db, runtime, chat, "Rezygnuję z zamówienia 100104, proszę je anulować")
     assert "„tak”" in ai_replies(db, case.id)[-1]
     _turn(db, runtime, chat, "nie, jednak zostawiam")
     assert "niczego nie zmieniam" in ai_replies(db, case.id)[-1]
     order = db.scalars(select(DemoOrder).where(DemoOrder.number == "100104")).one()
     assert order.status == OrderStatus.PAID
-    _turn(db, runtime, chat, "Jednak proszę anulować zamówienie 100104")
+    _turn(db, runtime, chat, "Chcę anulować zamówienie 100104, już go nie potrzebuję")
     _turn(db, runtime, chat, "tak")
     db.refresh(order)
     assert order.status == OrderStatus.CANCELLED

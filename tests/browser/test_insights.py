@@ -1,5 +1,7 @@
 """The insights dashboard in a real browser on the demo workspace (90 days of seeded history)."""
 
+import re
+
 from playwright.sync_api import Page
 
 from tests.browser.conftest import LiveServer, PageProblems, login
@@ -22,7 +24,7 @@ def test_dashboard_charts_drill_down_and_csv(
     fcr = page.locator("[data-metric=fcr]")
     numerator = int(fcr.locator(".detail").inner_text().split("/")[0])
     fcr.locator(".value").click()
-    page.wait_for_url("**/app/insights/cases?**metric=fcr**")
+    page.wait_for_url(re.compile(r"/app/insights/cases\?.*metric=fcr"), timeout=30_000)
     assert page.locator("table.drill-cases tbody tr").count() == min(numerator, 500)
     first = page.locator("table.drill-cases tbody tr a").first.get_attribute("href")
     assert first is not None and first.startswith("/app/cases/")
@@ -33,7 +35,7 @@ def test_dashboard_charts_drill_down_and_csv(
     assert rows[0] == "id,number,subject,status,created_at,channel" and len(rows) == numerator + 1
 
     page.go_back()
-    page.wait_for_url("**/app/insights?**")
+    page.wait_for_url(re.compile(r"/app/insights($|\?)"), timeout=30_000)
     with page.expect_download() as download_info:
         page.locator("#table-channel a.csv-link").click()
     table = download_info.value.path().read_text(encoding="utf-8-sig").splitlines()
@@ -43,7 +45,7 @@ def test_dashboard_charts_drill_down_and_csv(
     # A period and a filter from the form narrow the numbers.
     page.select_option("select[name=intent]", "return")
     page.locator(".period-form button[type=submit]").click()
-    page.wait_for_url("**intent=return**")
+    page.wait_for_url(re.compile(r"intent=return"), timeout=30_000)
     narrowed = int(page.locator("[data-metric=cases] .value").inner_text().replace(" ", ""))
     assert 0 < narrowed < total
     problems.assert_clean()

@@ -3,6 +3,7 @@
 One live server for the session; the flow tests share it, so each one writes its own distinct texts.
 """
 
+import base64
 import re
 import time
 
@@ -15,6 +16,9 @@ from sprawa.customers.models import IdentityKind
 from tests.browser.conftest import LiveServer, PageProblems, login
 
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 def open_widget(page: Page, url: str) -> None:
@@ -72,6 +76,19 @@ def test_chat_reaches_the_inbox_live_and_the_reply_reaches_the_customer(
     assert customer.locator(".sprawa-theirs", has_text="numerem przesyłki").count() == 0
     customer.context.set_offline(False)
     expect(customer.locator(".sprawa-theirs", has_text="numerem przesyłki")).to_have_count(1)
+
+    # A photo reaches the case with a preview; a file of another kind is refused with a clear message.
+    attach = customer.locator(".sprawa-attach input[type=file]")
+    attach.set_input_files(files=[{"name": "notatki.txt", "mimeType": "text/plain", "buffer": b"abc"}])
+    expect(customer.locator(".sprawa-error[role=alert]")).to_contain_text("tylko zdjęcia")
+    attach.set_input_files(files=[{"name": "paczka.png", "mimeType": "image/png", "buffer": PIXEL}])
+    expect(agent.locator(".attachments img[alt='paczka.png']")).to_be_visible()
+
+    # The optional e-mail, so the shop can also answer later by e-mail.
+    customer.fill(".sprawa-email input[type=email]", "klientka@example.pl")
+    customer.click(".sprawa-email button[type=submit]")
+    expect(customer.locator(".sprawa-notice", has_text="klientka@example.pl")).to_be_visible()
+    expect(agent.locator(".activity", has_text="klientka@example.pl")).to_be_visible()
 
     # A reload shows the same conversation, nothing twice.
     customer.reload()

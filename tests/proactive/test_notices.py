@@ -10,6 +10,7 @@ from sprawa.channels.models import ChannelKind
 from sprawa.db import utcnow
 from sprawa.platform.jobs import Job
 from sprawa.proactive.models import ProactiveNotice
+from sprawa.proactive.queries import template_for_message
 from sprawa.proactive.service import do_opt_out
 from sprawa.proactive.triggers import Notifier
 from tests.factories import make_channel
@@ -96,6 +97,7 @@ def test_outside_the_whatsapp_window_a_template_is_used(db, world, runtime):
     notice = db.scalars(select(ProactiveNotice)).one()
     assert outcome.result == "sent" and notice.channel_id == whatsapp.id
     assert notice.template == "sprawa_late_pl" and notice.template_params == ["Anna", "100123", ""]
+    assert template_for_message(db, notice.message_id) == ("sprawa_late_pl", ["Anna", "100123", ""])
 
 
 def test_inside_the_window_free_text_is_used(db, world, runtime):

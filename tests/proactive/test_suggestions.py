@@ -135,3 +135,42 @@ def test_agent_suggestions_api(db, workspace, agent, outsider):
     db.commit()
     assert agent.client.get(f"/api/v1/customers/{anna.id}/suggestions").json() == []
     assert outsider.client.get(f"/api/v1/customers/{anna.id}/suggestions").status_code == 404
+
+
+def test_replenishment_reminder_needs_consent_and_respects_the_cap(db, workspace, runtime):
+    from sprawa.cases.models import Message
+    from sprawa.channels.models import ChannelKind as K
+    from sprawa.proactive.triggers import Notifier
+    from tests.factories import make_channel
+    from tests.proactive.conftest import enable, talk
+
+    enable(db, workspace)
+    anna = Customer(workspace_id=workspace.id, name="Anna Kowalska", language="pl")
+    db.add(anna)
+    db.flush()
+    for n, days in enumerate((90, 60, 29)):
+        _order(db, workspace, anna, f"A{n}", days, [("LP-7001", "Kawa ziarnista 1 kg")])
+    email = make_channel(db, workspace, K.EMAIL)
+    talk(db, anna, email, NOON - timedelta(days=20), K.EMAIL)
+    db.commit()
+    notifier = Notifier(
+        {K.EMAIL: FakeAdapter(K.EMAIL)}, runtime.ingest.secrets, "https://sprawa.example.pl", "k"
+    )
+    assert notifier.remind(db, workspace.id, NOON) == []  # no marketing consent on e-mail
+    db.add(
+        ConsentRecord(
+            workspace_id=workspace.id,
+            customer_id=anna.id,
+            channel="email",
+            granted=True,
+            source="form",
+            created_at=NOON - timedelta(days=30),
+        )
+    )
+    db.commit()
+    [sent] = notifier.remind(db, workspace.id, NOON)
+    suggestion = db.get(Suggestion, sent)
+    text = db.get(Message, suggestion.message_id).body_text
+    assert "„Kawa ziarnista 1 kg” zamawiane jest średnio co 30 dni" in text
+    assert "https://sprawa.example.pl/zgody/wypisz/" in text
+    assert notifier.remind(db, workspace.id, NOON + timedelta(days=1)) == []  # once, and the 30-day cap

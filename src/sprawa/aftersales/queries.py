@@ -4,7 +4,7 @@ signals and reports. Every read starts from ``readable_returns`` / ``readable_co
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import Select, func, select
@@ -251,6 +251,28 @@ def case_aftersales(session: Session, principal: Principal, case_id: str) -> Cas
         signals=abuse_signals(session, case.workspace_id, case.customer_id, now),
         complaint_badge=min(badges, key=lambda b: b.due_at) if badges else None,
     )
+
+
+def complaint_badges(
+    session: Session, principal: Principal, case_ids: Sequence[str]
+) -> dict[str, DeadlineBadge]:
+    """The most urgent unanswered complaint's badge per case, for case lists (inbox rows), in one query."""
+    if not case_ids:
+        return {}
+    nearest: dict[str, datetime] = {}
+    for case_id, due in session.execute(
+        select(Complaint.case_id, func.min(Complaint.answer_due_by))
+        .where(
+            Complaint.workspace_id == principal.workspace_id,
+            Complaint.case_id.in_(list(case_ids)[:500]),
+            Complaint.status == ComplaintStatus.RECEIVED,
+        )
+        .group_by(Complaint.case_id)
+    ):
+        nearest[case_id] = due if due.tzinfo else due.replace(tzinfo=UTC)
+    timezone = _timezone(session, principal.workspace_id)
+    now = utcnow()
+    return {case_id: deadline_badge(due, timezone, now) for case_id, due in nearest.items()}
 
 
 # --- Queues ----------------------------------------------------------------------------------------------

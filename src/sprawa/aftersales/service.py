@@ -14,6 +14,8 @@ source=None, now=None)``
     Records a complaint with its 14-day answer deadline and the proposed decision, routes the case to a
     person, confirms receipt and the deadline to the customer. Returns the ``Complaint``.
 
+Both intake functions take ``notify_customer=False`` when the caller answers the customer itself (the AI's
+own reply); otherwise they send the confirmation/instructions through the outbox in the customer's language.
 ``lines`` is a list of ``LineRequest(line_id, quantity)``; ``line_id`` is the cached order line's id or the
 shop's own line id. ``actor`` is a ``Principal`` (``Principal.system(ws, AuthorKind.AI)`` for the AI).
 Only people decide: ``do_decide_complaint`` and the override of a return outside the rules need a user.
@@ -273,8 +275,12 @@ def do_start_return(
     method: ReturnMethod | None = None,
     source: IntakeSource | None = None,
     now: datetime | None = None,
+    notify_customer: bool = True,
 ) -> Return:
-    """Record a withdrawal statement; approve it at once when the rules allow (see module doc)."""
+    """Record a withdrawal statement; approve it at once when the rules allow (see module doc).
+
+    ``notify_customer=False`` when the caller answers the customer itself (the AI's own reply).
+    """
     check_case_writer(actor, case)
     now = now or utcnow()
     order = _order(session, case.workspace_id, order_id)
@@ -337,12 +343,14 @@ def do_start_return(
     _emit(session, "aftersales.return_created", ret)
     person = _is_person(actor)
     if eligibility.allowed and (person or source != IntakeSource.AI or policy.ai_may_start_return):
-        _approve(session, actor, case, ret, order, policy, resolved, now=now, auto=not person)
+        _approve(
+            session, actor, case, ret, order, policy, resolved, now=now, auto=not person, tell=notify_customer
+        )
         return ret
     if eligibility.allowed:
         ret.review_reasons = ["ai_not_allowed"]
     _route_to_person(session, case, EscalationReason.APPROVAL_REQUIRED, "zwrot")
-    if not person:  # a person who started it decides next; everyone else is told why a person will look
+    if not person and notify_customer:  # a person who started it decides next; others learn why
         lang = notify.customer_language(session, case)
         why = eligibility.explain(lang) or notify.fragment("why_other", lang)
         notify.send(
@@ -385,8 +393,9 @@ def _approve(
     *,
     now: datetime,
     auto: bool,
+    tell: bool = True,
 ) -> None:
-    """Register the return with the shop, approve it, send the instructions, wait for the goods."""
+    """Register the return with the shop, approve it, send the instructions (``tell``), wait for the goods."""
     connector = connector_for(session, ret.workspace_id)
     result = connector.start_return(
         order.number,
@@ -405,13 +414,14 @@ def _approve(
             _route_to_person(session, case, EscalationReason.APPROVAL_REQUIRED, "zwrot")
             lang = notify.customer_language(session, case)
             why = result.message_pl if lang == "pl" else result.message_en
-            notify.send(
-                session,
-                case,
-                notify.compose(
-                    session, case, "return_review", lang, order=order.number, number=ret.number, why=why
-                ),
-            )
+            if tell:
+                notify.send(
+                    session,
+                    case,
+                    notify.compose(
+                        session, case, "return_review", lang, order=order.number, number=ret.number, why=why
+                    ),
+                )
             return
         do_add_note(
             session,
@@ -427,6 +437,14 @@ def _approve(
     ret.decided_by_id = actor.user_id
     ret.decided_at = now
     transition_return(session, actor, ret, ReturnStatus.APPROVED, now=now)
+    if tell:
+        _send_instructions(session, case, ret, order, lines)
+    transition_return(session, actor, ret, ReturnStatus.AWAITING_GOODS, now=now)
+
+
+def _send_instructions(
+    session: Session, case: Case, ret: Return, order: Order, lines: Sequence[ResolvedLine]
+) -> None:
     lang = notify.customer_language(session, case)
     items = ", ".join(f"{line.item.name} × {line.quantity}" for line in lines)
     notify.send(
@@ -447,7 +465,6 @@ def _approve(
             refund_due=notify.day_text(ret.refund_due_by, lang),
         ),
     )
-    transition_return(session, actor, ret, ReturnStatus.AWAITING_GOODS, now=now)
 
 
 def _check_person(actor: Principal, case: Case, what: str) -> None:
@@ -661,8 +678,12 @@ def do_register_complaint(
     evidence: Sequence[str] | None = None,
     source: IntakeSource | None = None,
     now: datetime | None = None,
+    notify_customer: bool = True,
 ) -> Complaint:
-    """Record a complaint (see module doc); the decision is always left to a person."""
+    """Record a complaint (see module doc); the decision is always left to a person.
+
+    ``notify_customer=False`` when the caller confirms receipt and the deadline itself (the AI's reply).
+    """
     check_case_writer(actor, case)
     now = now or utcnow()
     description = description.strip()
@@ -721,6 +742,9 @@ def do_register_complaint(
     _emit(
         session, "aftersales.complaint_created", complaint, answer_due_by=complaint.answer_due_by.isoformat()
     )
+    schedule_alarm_scan(session, complaint.workspace_id, complaint.answer_due_by)
+    if not notify_customer:
+        return complaint
     lang = notify.customer_language(session, case)
     files = len(complaint.evidence)
     notify.send(
@@ -738,7 +762,6 @@ def do_register_complaint(
             due=notify.day_text(deadlines.local_day(complaint.answer_due_by, workspace.timezone), lang),
         ),
     )
-    schedule_alarm_scan(session, complaint.workspace_id, complaint.answer_due_by)
     return complaint
 
 

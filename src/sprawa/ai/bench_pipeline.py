@@ -28,6 +28,11 @@ def _figures(samples: list[float]) -> dict[str, float]:
     }
 
 
+def _cpu(samples: list[float]) -> dict[str, float]:
+    """CPU time of this thread: what a message costs when the machine is not shared."""
+    return {"cpu_p50_ms": percentile(samples, 50), "cpu_p95_ms": percentile(samples, 95)}
+
+
 MESSAGES = [
     "Dzień dobry, gdzie jest moja paczka? Zamówienie {n}",
     "Kiedy dotrze zamówienie {n}?",
@@ -79,13 +84,14 @@ def bench_pipeline(count: int = 200, seed: int = 7) -> dict[str, Any]:
                     .where(DemoCustomer.workspace_id == workspace_id, DemoCustomer.email.is_not(None))
                 ).all()
                 queries = [m.format(n="") for m in MESSAGES]
-                retrieval = []
+                retrieval, retrieval_cpu = [], []
                 for i in range(max(50, count)):
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), time.thread_time()
                     search(session, workspace_id, queries[i % len(queries)], "pl")
                     retrieval.append((time.perf_counter() - started) * 1000)
+                    retrieval_cpu.append((time.thread_time() - cpu) * 1000)
             worker = runtime.worker()
-            end_to_end, answered = [], 0
+            end_to_end, end_to_end_cpu, answered = [], [], 0
             for i in range(count):
                 email, number = rng.choice(rows)
                 text = MESSAGES[i % len(MESSAGES)].format(n=number)
@@ -103,7 +109,7 @@ def bench_pipeline(count: int = 200, seed: int = 7) -> dict[str, Any]:
                     )
                     assert stored is not None
                     case_id = stored.case_id
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.thread_time()
                 while worker.run_once():
                     with runtime.factory() as session:
                         if session.scalar(
@@ -114,11 +120,12 @@ def bench_pipeline(count: int = 200, seed: int = 7) -> dict[str, Any]:
                             answered += 1
                             break
                 end_to_end.append((time.perf_counter() - started) * 1000)
+                end_to_end_cpu.append((time.thread_time() - cpu) * 1000)
         finally:
             runtime.close()
     return {
-        "retrieval": _figures(retrieval),
-        "end_to_end": _figures(end_to_end) | {"answered": answered},
+        "retrieval": _figures(retrieval) | _cpu(retrieval_cpu),
+        "end_to_end": _figures(end_to_end) | _cpu(end_to_end_cpu) | {"answered": answered},
     }
 
 
@@ -132,11 +139,13 @@ def report_pipeline(figures: dict[str, Any], count: int) -> None:
     load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     print(
         f"retrieval (embed query + keyword + vector over the demo articles), {r['count']} queries: "
-        f"p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms; {load}"
+        f"p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms; CPU time p50 {r['cpu_p50_ms']:.1f} ms, "
+        f"p95 {r['cpu_p95_ms']:.1f} ms; {load}"
     )
     verdict = "meets" if e["p95_ms"] < 300 else "MISSES"
     print(
         f"end to end (inbound stored → AI reply in the outbox), {e['count']} new conversations "
         f"({e['answered']} answered): p50 {e['p50_ms']:.1f} ms, p95 {e['p95_ms']:.1f} ms "
-        f"({verdict} the p95 < 300 ms target); {load}"
+        f"({verdict} the p95 < 300 ms target); CPU time p50 {e['cpu_p50_ms']:.1f} ms, "
+        f"p95 {e['cpu_p95_ms']:.1f} ms; {load}"
     )

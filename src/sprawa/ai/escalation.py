@@ -117,9 +117,11 @@ def route(session: Session, workspace_id: str, reasons: list[str], language: str
 def _by_skills(session: Session, teams: list[Team], reasons: list[str], language: str) -> Team | None:
     if not teams:
         return None
-    wanted = {s for r in reasons for s in REASON_SKILLS.get(r, ())} | {"general"}
+    # A team for the matter counts most, then one for the customer's language, then a general team.
+    weights = dict.fromkeys({s for r in reasons for s in REASON_SKILLS.get(r, ())}, 4)
     if language != "pl":
-        wanted.add(language)
+        weights[language] = 2
+    weights.setdefault("general", 1)
     load = dict(
         session.execute(
             select(Case.team_id, func.count())
@@ -129,7 +131,7 @@ def _by_skills(session: Session, teams: list[Team], reasons: list[str], language
     )
 
     def rank(team: Team) -> tuple[int, int]:
-        return (-len(wanted & set(team.skills or [])), load.get(team.id, 0))
+        return (-sum(weights.get(skill, 0) for skill in team.skills or []), load.get(team.id, 0))
 
     return min(teams, key=rank)
 

@@ -90,8 +90,12 @@ def refresh_index(session: Session, workspace_id: str) -> int:
     """Rebuild the passages of new or changed articles; returns how many articles were (re)indexed."""
     from sprawa.ai.nlu import get_nlu
 
-    articles = list(
-        session.scalars(select(KnowledgeArticle).where(KnowledgeArticle.workspace_id == workspace_id))
+    versions = dict(
+        session.execute(
+            select(KnowledgeArticle.id, KnowledgeArticle.version).where(
+                KnowledgeArticle.workspace_id == workspace_id
+            )
+        ).all()
     )
     indexed = dict(
         session.execute(
@@ -100,9 +104,10 @@ def refresh_index(session: Session, workspace_id: str) -> int:
             .distinct()
         ).all()
     )
-    stale = [a for a in articles if indexed.get(a.id) != a.version]
-    if not stale:
+    stale_ids = [i for i, version in versions.items() if indexed.get(i) != version]
+    if not stale_ids:
         return 0
+    stale = list(session.scalars(select(KnowledgeArticle).where(KnowledgeArticle.id.in_(stale_ids))))
     session.execute(delete(KnowledgePassage).where(KnowledgePassage.article_id.in_([a.id for a in stale])))
     rows: list[KnowledgePassage] = []
     for article in stale:

@@ -149,6 +149,9 @@ def respond(
 
 def _ai_may_answer(session: Session, case: Case, state: AICaseState, message: Message) -> bool:
     """AI stops when a person took over; "talk to a person" then simply reaches that person."""
+    if state.mode == AIMode.ACTIVE and case.escalated:
+        # Escalated elsewhere (the widget's "talk to a person", an agent): a person has the case now.
+        state.mode, state.mode_reason = AIMode.HANDED_OFF, "the case was escalated to a person"
     if state.mode != AIMode.ACTIVE:
         _skip(session, case, message, f"AI is {state.mode}", "AI nie odpowiada — sprawę prowadzi człowiek.")
         return False
@@ -385,6 +388,8 @@ def agent_summary(turn: Turn, reply: Reply, reasons: list[str], team: str | None
             f"{complaint.get('answer_due_by', '')[:10]}"
         )
         lines.append(f"Opis klienta: {complaint.get('description', '')[:500]}")
+        if complaint.get("record_number"):
+            lines.append(f"Zgłoszenie reklamacyjne: {complaint['record_number']}")
     else:
         lines.append(f"Ostatnia wiadomość: {turn.message.body_text[:500]}")
     if team:

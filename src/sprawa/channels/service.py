@@ -38,6 +38,7 @@ from sprawa.platform.ids import new_id
 from sprawa.platform.inbound import InboundEvent, InboundStatus
 from sprawa.platform.jobs import Job, PermanentFailure
 from sprawa.platform.storage import FileStore
+from sprawa.privacy.actions.consents import withdraw_on_keyword
 from sprawa.workspaces.queries import link_window
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ def ingest_message(
         sent_at=msg.sent_at,
     )
     receive_inbound(session, case, message)
+    withdraw_on_keyword(session, customer, str(channel.kind), message)  # "STOP": no marketing, at once
     _store_attachments(session, ctx, message, msg)
     enqueue_ai_respond(session, message)
     remember_ref(session, channel, thread, message.id, msg)

@@ -130,6 +130,8 @@ INTENT_LABELS = {
     "address_change": "Zmiana adresu",
     "cancel": "Anulowanie",
     "product": "Pytanie o produkt",
+    "change_order": "Zmiana zamówienia",
+    "return_request": "Prośba o zwrot",
     "other": "Inne",
 }
 

@@ -30,3 +30,17 @@ def recent_notices(session: Session, principal: Principal, limit: int = 50) -> l
             .limit(limit)
         )
     )
+
+
+def template_for_message(session: Session, message_id: str) -> tuple[str, list[str]] | None:
+    """(template name, parameters) when this outbound message is a proactive notice that must go as a
+    pre-approved template (outside the channel's free-text window); None for ordinary text.
+
+    For adapters with ``session_window_hours`` (WhatsApp): ask this when sending a message.
+    """
+    row = session.execute(
+        select(ProactiveNotice.template, ProactiveNotice.template_params).where(
+            ProactiveNotice.message_id == message_id, ProactiveNotice.template.is_not(None)
+        )
+    ).first()
+    return (str(row[0]), list(row[1])) if row else None

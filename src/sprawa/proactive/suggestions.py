@@ -38,6 +38,7 @@ class Proposal:
     why_en: str
     due_at: datetime | None
     score: float
+    interval_days: int | None = None
 
     @property
     def dedup_key(self) -> str:
@@ -94,6 +95,7 @@ def replenishment(session: Session, customer: Customer, now: datetime) -> list[P
                 f"{len(dates)} purchases), so they may be running low.",
                 due,
                 float(len(dates)),
+                days,
             )
         )
     return sorted(found, key=lambda p: -p.score)
@@ -180,8 +182,33 @@ def post_resolution_line(
         return None
     p = proposals[0]
     line = (
-        f"PS. Do Twojego zamówienia często dobierany jest też „{p.product_name}” — może się przyda."
+        f"PS. Do takiego zamówienia klienci często dobierają też „{p.product_name}” — może się przyda."
         if lang == "pl"
-        else f"PS. Customers often pair your order with “{p.product_name}” — it might come in handy."
+        else f"PS. Customers often pair an order like this with “{p.product_name}” — it might come in handy."
     )
     return line, p
+
+
+def reminder_text(p: Proposal, customer: Customer, lang: str, withdraw_url: str | None) -> str:
+    """A replenishment reminder: what, why (the customer's own rhythm), how to act, how to stop them."""
+    first = (customer.name or "").split(" ")[0]
+    days = p.interval_days
+    if lang == "pl":
+        lines = [
+            f"Dzień dobry, {first}!" if first else "Dzień dobry!",
+            f"Z naszych zamówień wynika, że „{p.product_name}” zamawiane jest średnio co {days} dni — "
+            "zapas może się właśnie kończyć. Jeśli przyda się kolejne opakowanie, wystarczy odpisać na tę "
+            "wiadomość, a pomożemy złożyć zamówienie.",
+        ]
+        if withdraw_url:
+            lines.append(f"Nie chcesz takich przypomnień? {withdraw_url}")
+    else:
+        lines = [
+            f"Hello {first}," if first else "Hello,",
+            f"Going by your orders, you buy “{p.product_name}” about every {days} days, "
+            "so you may be running low. "
+            "If you would like another one, just reply to this message and we will help you order it.",
+        ]
+        if withdraw_url:
+            lines.append(f"Prefer not to get these reminders? {withdraw_url}")
+    return "\n\n".join(lines)

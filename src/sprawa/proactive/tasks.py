@@ -42,4 +42,5 @@ def run_scan_job(env: ConnectorEnv, notifier: Notifier, factory: sessionmaker[Se
 
             simulate_carrier_events(session, workspace_id)
         notifier.scan(session, workspace_id)
+        notifier.remind(session, workspace_id)
         schedule_scan(session, workspace_id, utcnow() + SCAN_EVERY)

@@ -17,12 +17,14 @@ from sprawa.auth.schemas import Principal
 from sprawa.cases.models import AuthorKind, Case, CaseOrder, CaseStatus
 from sprawa.cases.service import OPEN_STATES, do_reply, link_orders, open_case
 from sprawa.channels.base import ChannelAdapter
+from sprawa.commerce.models import Order
 from sprawa.customers.models import Customer
 from sprawa.customers.service import live_customer
 from sprawa.db import utcnow
 from sprawa.platform.crypto import SecretBox
 from sprawa.platform.events import Event, emit
-from sprawa.proactive.models import NoticeStatus, ProactiveNotice
+from sprawa.privacy.actions.consents import withdrawal_token
+from sprawa.proactive.models import NoticeStatus, ProactiveNotice, Suggestion
 from sprawa.proactive.notifications import (
     in_quiet_hours,
     language_of,
@@ -34,11 +36,13 @@ from sprawa.proactive.notifications import (
 from sprawa.proactive.queries import compensation_allowed, proactive_settings
 from sprawa.proactive.rules import Candidate, candidates
 from sprawa.proactive.schemas import ProactiveSettings, RuleKind
+from sprawa.proactive.suggestions import messages_sent, reminder_text, replenishment
 from sprawa.workspaces.models import Workspace
 
 if TYPE_CHECKING:
     from sprawa.runtime import Runtime
 
+REMINDER_BATCH = 500
 SUBJECTS = {
     RuleKind.LATE: "Opóźnienie przesyłki",
     RuleKind.NO_SCAN: "Przesyłka bez nowych skanów",
@@ -66,14 +70,26 @@ def opt_out_token(secrets: SecretBox, customer: Customer) -> str:
 class Notifier:
     """Sends proactive notices through the channel adapters of this process."""
 
-    def __init__(self, adapters: dict[Any, ChannelAdapter], secrets: SecretBox, public_url: str = "") -> None:
+    def __init__(
+        self,
+        adapters: dict[Any, ChannelAdapter],
+        secrets: SecretBox,
+        public_url: str = "",
+        secret_key: str = "",
+    ) -> None:
         self.adapters = adapters
         self.secrets = secrets
         self.public_url = public_url.rstrip("/")
+        self.secret_key = secret_key  # signs the marketing-consent withdrawal links (privacy feature)
 
     @classmethod
     def from_runtime(cls, runtime: "Runtime") -> "Notifier":
-        return cls(runtime.ingest.adapters, runtime.ingest.secrets, runtime.settings.public_url)
+        return cls(
+            runtime.ingest.adapters,
+            runtime.ingest.secrets,
+            runtime.settings.public_url,
+            runtime.settings.resolved_secret_key,
+        )
 
     # --- entry points ---------------------------------------------------------------------------------
     def evaluate_orders(self, session: Session, workspace_id: str, order_ids: list[str]) -> list[Outcome]:
@@ -95,6 +111,89 @@ class Notifier:
             self.notify(session, workspace_id, settings, c, now)
             for c in candidates(session, workspace_id, settings, now)
         ]
+
+    def remind(self, session: Session, workspace_id: str, now: datetime | None = None) -> list[str]:
+        """Replenishment reminders (marketing): consent on the channel, within the cap, outside quiet hours.
+
+        Returns the ids of the suggestions sent. Nothing is recorded for a customer who cannot be reached
+        with marketing, so a consent given later lets the reminder go.
+        """
+        settings = proactive_settings(session, workspace_id)
+        cap = settings.suggestions.max_messages_per_30_days
+        if not settings.enabled or not settings.suggestions.replenishment or cap == 0:
+            return []
+        workspace = session.get(Workspace, workspace_id)
+        assert workspace is not None
+        now = now or utcnow()
+        if in_quiet_hours(settings.quiet_hours, now, workspace.timezone):
+            return []
+        repeat_buyers = session.scalars(
+            select(Order.customer_id)
+            .where(
+                Order.workspace_id == workspace_id,
+                Order.customer_id.is_not(None),
+                Order.placed_at > now - timedelta(days=400),
+            )
+            .group_by(Order.customer_id)
+            .having(func.count() >= 2)
+            .limit(REMINDER_BATCH)
+        )
+        sent = []
+        for customer_id in list(repeat_buyers):
+            customer = live_customer(session, customer_id)
+            proposals = replenishment(session, customer, now)
+            if not proposals or messages_sent(session, customer, now) >= cap:
+                continue
+            p = proposals[0]
+            key = f"{customer.id}:{p.dedup_key}"
+            if session.scalar(
+                select(Suggestion.id).where(
+                    Suggestion.workspace_id == workspace_id, Suggestion.dedup_key == key
+                )
+            ):
+                continue
+            way = route(session, customer, self.adapters, now, marketing=True)
+            if way is None:
+                continue
+            lang = language_of(customer, workspace.default_language)
+            withdraw = None
+            if self.public_url and self.secret_key:
+                token = withdrawal_token(self.secret_key, customer, str(way.channel.kind))
+                withdraw = f"{self.public_url}/zgody/wypisz/{token}"
+            text = reminder_text(p, customer, lang, withdraw)
+            suggestion = Suggestion(
+                workspace_id=workspace_id,
+                customer_id=customer.id,
+                kind=p.kind,
+                product_external_id=p.product_external_id,
+                product_name=p.product_name,
+                why_pl=p.why_pl,
+                why_en=p.why_en,
+                due_at=p.due_at,
+                dedup_key=key,
+                status="sent",
+                created_at=now,
+            )
+            session.add(suggestion)
+            session.flush()
+            case = open_case(
+                session,
+                customer,
+                subject=f"Przypomnienie: {p.product_name}"[:500],
+                channel_id=way.channel.id,
+                language=lang,
+            )
+            message = do_reply(
+                session,
+                Principal.system(workspace_id, AuthorKind.SYSTEM),
+                case,
+                text,
+                thread_id=way.thread.id,
+                status_after=CaseStatus.RESOLVED,
+            )
+            suggestion.message_id = message.id
+            sent.append(suggestion.id)
+        return sent
 
     def preview(self, session: Session, workspace_id: str, now: datetime | None = None) -> list[Outcome]:
         """Dry run: what the rules would do now, whether or not they are switched on; writes nothing."""

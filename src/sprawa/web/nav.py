@@ -23,6 +23,7 @@ NAV: list[NavItem] = [
     NavItem("/app/settings", "Ustawienia", "settings", admin_only=True),
     NavItem("/app/aftersales/returns", "Zwroty i reklamacje", "returns"),
     NavItem("/app/insights", "Statystyki", "chart", admin_only=True),
+    NavItem("/app/privacy", "RODO", "shield", admin_only=True),
 ]
 
 

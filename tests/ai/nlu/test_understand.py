@@ -138,3 +138,13 @@ def test_embeddings_are_normalised_and_singleton_is_shared(nlu) -> None:  # type
     assert q.shape == (2, 384) and p.shape == (1, 384)
     assert np.allclose(np.linalg.norm(q, axis=1), 1, atol=1e-3)
     assert get_nlu() is nlu
+
+
+def test_email_quoted_history_is_left_out(nlu) -> None:  # type: ignore[no-untyped-def]
+    body = (
+        "Dziękuję, wszystko doszło.\n\nW dniu 12.11.2026 o 10:00 Sklep <sklep@example.pl> napisał:\n"
+        "> Chcę złożyć reklamację, zamówienie 55123 przyszło uszkodzone"
+    )
+    u = nlu.understand(body, channel="email")
+    assert u.intent == "other" and not u.escalate and u.entities.order_numbers == []
+    assert nlu.understand(body, channel="webchat").entities.order_numbers == ["55123"]

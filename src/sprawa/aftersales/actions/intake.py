@@ -47,7 +47,12 @@ INTAKE_CHANNEL_PREFERENCE = (ChannelKind.EMAIL, ChannelKind.FORM, ChannelKind.WE
 
 
 class UploadRejected(InvalidInput):
+    """A refused file; ``details`` carries the Polish template and its values for other languages' pages."""
+
     code = "upload_rejected"
+
+    def __init__(self, template: str, **values: object) -> None:
+        super().__init__(template.format(**values), details={"template": template, "values": values})
 
 
 @dataclass(frozen=True)
@@ -60,24 +65,26 @@ def check_uploads(uploads: list[Upload]) -> list[InboundAttachment]:
     """Photos/videos as attachments, or UploadRejected with a message a customer understands (Polish)."""
     files = [u for u in uploads if u.filename or u.data]
     if len(files) > MAX_FILES:
-        raise UploadRejected(f"Można dodać najwyżej {MAX_FILES} plików.", details={"limit": MAX_FILES})
+        raise UploadRejected("Można dodać najwyżej {n} plików.", n=MAX_FILES)
     accepted = []
     for upload in files:
         name = upload.filename or "plik"
         if len(upload.data) > MAX_FILE_BYTES:
             size = f"{len(upload.data) / 1024 / 1024:.1f}".replace(".", ",")
             raise UploadRejected(
-                f"Plik „{name}” ma {size} MB — jeden plik może mieć najwyżej "
-                f"{MAX_FILE_BYTES // 1024 // 1024} MB. Zmniejsz zdjęcie albo dodaj krótszy film.",
-                details={"file": name, "reason": "too_big"},
+                "Plik „{name}” ma {size} MB — jeden plik może mieć najwyżej {mb} MB. Zmniejsz zdjęcie albo "
+                "dodaj krótszy film.",
+                name=name,
+                size=size,
+                mb=MAX_FILE_BYTES // 1024 // 1024,
             )
         kind = filetype.guess(upload.data)
         mime = kind.mime if kind else None
         if mime not in ALLOWED_TYPES:
             raise UploadRejected(
-                f"Plik „{name}” nie jest zdjęciem ani filmem, który możemy przyjąć. Dodaj zdjęcie JPG, PNG, "
+                "Plik „{name}” nie jest zdjęciem ani filmem, który możemy przyjąć. Dodaj zdjęcie JPG, PNG, "
                 "WEBP lub HEIC albo film MP4 lub MOV.",
-                details={"file": name, "reason": "wrong_type"},
+                name=name,
             )
         accepted.append(InboundAttachment(filename=name[:255], content_type=mime, data=upload.data))
     return accepted

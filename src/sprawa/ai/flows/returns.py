@@ -136,6 +136,8 @@ def complaint(turn: Turn) -> Reply:
     complaint_data["answer_due_by"] = due.isoformat()
     intake["complaint"] = complaint_data
     turn.state.intake = intake
+    if order is not None and not turn.dry_run:
+        _record_complaint(turn, order, complaint_data)
     if order is not None:
         turn.act(
             ActionName.REGISTER_COMPLAINT,
@@ -170,3 +172,55 @@ def complaint(turn: Turn) -> Reply:
         escalate=["complaint"],
         facts={"lead": text, "complaint": complaint_data},
     )
+
+
+def _record_complaint(turn: Turn, order: OrderDetail, data: dict[str, object]) -> None:
+    """The complaint record of the after-sales workflow (deadline, evidence), once the remedy is known.
+
+    Without a named remedy the intake waits: the law lets the customer choose, so none is assumed.
+    """
+    from sqlalchemy import select
+
+    from sprawa.aftersales.models import IntakeSource, Remedy
+    from sprawa.aftersales.service import do_register_complaint
+    from sprawa.ai.service import ai_principal
+    from sprawa.commerce.models import Order, OrderItem
+    from sprawa.platform.errors import AppError
+
+    remedy = data.get("remedy")
+    if remedy not in {r.value for r in Remedy} or data.get("record_number"):
+        return
+    cached = turn.session.scalars(
+        select(Order).where(Order.workspace_id == turn.workspace.id, Order.number == order.number)
+    ).first()
+    named = _lines_named(turn, order)
+    line_id = (
+        str(named[0]["line_id"]) if named else (order.items[0].external_id if len(order.items) == 1 else None)
+    )
+    if cached is None or line_id is None:
+        return
+    item = turn.session.scalars(
+        select(OrderItem.id).where(OrderItem.order_id == cached.id, OrderItem.external_id == line_id)
+    ).first()
+    if item is None:
+        return
+    savepoint = turn.session.begin_nested()
+    try:
+        complaint = do_register_complaint(
+            turn.session,
+            ai_principal(turn.workspace.id),
+            turn.case,
+            cached.id,
+            item,
+            description=str(data.get("description", "")),
+            remedy=Remedy(str(remedy)),
+            source=IntakeSource.AI,
+            now=turn.now,
+        )
+    except AppError as exc:
+        savepoint.rollback()
+        data["record_error"] = exc.message
+        return
+    savepoint.commit()
+    data["record_number"] = complaint.number
+    turn.grounding.append(complaint.number)

@@ -11,11 +11,27 @@ import unicodedata
 
 _FOLD = str.maketrans({**dict(zip("ąćęłńóśźżäöü", "acelnoszzaou", strict=True)), "ß": "ss"})
 _SPACES = re.compile(r"\s+")
+# Where an e-mail client starts quoting the previous message (PL/EN/DE/UK clients).
+_QUOTE_HEADER = re.compile(
+    r"^(?:W dniu .{0,120}(?:pisze|napisał\w*):|On .{0,160}wrote:|Am .{0,120}schrieb .{0,80}:"
+    r"|-{2,}\s*(?:Original Message|Wiadomość oryginalna|Ursprüngliche Nachricht)\s*-{2,}"
+    r"|(?:From|Od|Von|Від): .+)\s*$",
+    re.I | re.M,
+)
 _lemma_lock = threading.Lock()
 
 
 def collapse(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
+
+
+def strip_quoted(text: str) -> str:
+    """The new part of an e-mail: without the quoted earlier message (``>`` lines, "On … wrote:")."""
+    header = _QUOTE_HEADER.search(text)
+    if header and header.start() > 0:
+        text = text[: header.start()]
+    kept = [line for line in text.splitlines() if not line.lstrip().startswith(">")]
+    return "\n".join(kept) if any(line.strip() for line in kept) else text
 
 
 def restore_diacritics(text: str) -> str:

@@ -132,19 +132,26 @@ def refresh_facts(session: Session, workspace_id: str, *, full: bool = False) ->
 
 
 def _earlier_cases_of_customers(session: Session, rows: Sequence[Any]) -> set[str]:
-    """Cases whose 7-day repeat-contact window a changed case of the same customer may fall in."""
-    customers = sorted({r.customer_id for r in rows})
+    """Cases first resolved in the 7 days before a changed case of the same customer was opened.
+
+    A new case may be a repeat contact of exactly those (docs/metrics.md), so their judgement may change.
+    """
+    opened: dict[str, list[datetime]] = defaultdict(list)
+    for r in rows:
+        opened[r.customer_id].append(r.created_at)
+    customers = sorted(opened)
     earliest = min(r.created_at for r in rows) - REPEAT_WINDOW
     found: set[str] = set()
     for start in range(0, len(customers), CHUNK):
-        found.update(
-            session.scalars(
-                select(CaseMetrics.case_id).where(
-                    CaseMetrics.customer_id.in_(customers[start : start + CHUNK]),
-                    CaseMetrics.first_resolved_at >= earliest,
-                )
+        candidates = session.execute(
+            select(CaseMetrics.case_id, CaseMetrics.customer_id, CaseMetrics.first_resolved_at).where(
+                CaseMetrics.customer_id.in_(customers[start : start + CHUNK]),
+                CaseMetrics.first_resolved_at >= earliest,
             )
         )
+        for case_id, customer_id, resolved in candidates:
+            if any(resolved <= t <= resolved + REPEAT_WINDOW for t in opened[customer_id]):
+                found.add(case_id)
     return found
 
 

@@ -49,6 +49,7 @@ from sprawa.platform.errors import AppError
 from sprawa.runtime import Runtime
 from sprawa.web import format as _format  # noqa: F401 (registers the template helpers)
 from sprawa.web.render import CurrentPageUser, render, request_language
+from sprawa.web.translate import translate
 from sprawa.workspaces.models import PolicyKind, Workspace
 from sprawa.workspaces.queries import typed_policy
 from sprawa.workspaces.schemas import ReturnsPolicy
@@ -66,6 +67,35 @@ REMEDIES = [
     (Remedy.PRICE_REDUCTION, "Obniżenie ceny"),
     (Remedy.WITHDRAWAL, "Odstąpienie od umowy (zwrot pieniędzy)"),
 ]
+#: How statuses, decisions and proposals are named on the agents' pages (Polish; English in the catalog).
+LABELS = {
+    "requested": "do decyzji",
+    "approved": "zatwierdzony",
+    "awaiting_goods": "czeka na paczkę",
+    "received": "towar dotarł",
+    "refunded": "pieniądze zwrócone",
+    "rejected": "odrzucony",
+    "cancelled": "anulowany",
+    "answered": "odpowiedziano",
+    "resolved": "zakończona",
+    "withdrawn": "wycofana",
+    "accepted": "uznać",
+    "ask_for_evidence": "poprosić o zdjęcia",
+    "replacement": "wymiana",
+    "repair": "naprawa",
+    "price_reduction": "obniżenie ceny",
+    "withdrawal": "zwrot pieniędzy",
+    "refund": "zwrot pieniędzy",
+    "blik": "BLIK",
+    "bank_transfer": "przelew",
+    "card": "karta",
+    "cod": "przelew (płatność przy odbiorze)",
+    "paypo": "PayPo",
+    "paypal": "PayPal",
+    "gift_card": "karta podarunkowa",
+}
+COMPLAINT_LABELS = LABELS | {"received": "czeka na odpowiedź", "rejected": "nie uznać"}
+
 METHODS = {
     ReturnMethod.PACZKOMAT: "Paczkomat InPost (kod zwrotu, bez drukowania)",
     ReturnMethod.COURIER: "Kurier (etykieta do pobrania)",
@@ -217,14 +247,22 @@ def _handle_post(
                     )
                     step = _details_step(db, runtime, kind, shop, order) if order else None
         except AppError as exc:
-            error, status = exc.message, exc.status
+            error, status = _in_language(exc, lang), exc.status
         else:
             if step is not None:
                 return _page(request, step)
-            error, status = ORDER_NOT_FOUND, 404
+            error, status = translate(ORDER_NOT_FOUND, lang), 404
         with db.begin():
             step = _retry_step(db, runtime, kind, shop, fields, error)
         return _page(request, step, status_code=status)
+
+
+def _in_language(exc: AppError, lang: str) -> str:
+    """The customer's message in the page's language (upload errors carry their template and values)."""
+    details = exc.details if isinstance(exc.details, dict) else {}
+    if "template" in details:
+        return translate(details["template"], lang, **details["values"])
+    return translate(exc.message, lang)
 
 
 def _token_order(db: Session, runtime: Runtime, shop: Workspace, token: str) -> Order | None:
@@ -367,7 +405,8 @@ def returns_page(
     queue: Literal["open", "review", "awaiting_goods", "to_refund", "closed"] = "open",
 ) -> HTMLResponse:
     rows = returns_queue(db, user.principal, queue)
-    return render(request, "aftersales/returns.html", {"rows": rows, "queue": queue}, user=user)
+    context = {"rows": rows, "queue": queue, "labels": LABELS}
+    return render(request, "aftersales/returns.html", context, user=user)
 
 
 @router.get("/app/aftersales/complaints", response_class=HTMLResponse)
@@ -378,7 +417,8 @@ def complaints_page(
     queue: Literal["open", "follow_up", "closed"] = "open",
 ) -> HTMLResponse:
     rows = complaints_queue(db, user.principal, queue)
-    return render(request, "aftersales/complaints.html", {"rows": rows, "queue": queue}, user=user)
+    context = {"rows": rows, "queue": queue, "labels": COMPLAINT_LABELS}
+    return render(request, "aftersales/complaints.html", context, user=user)
 
 
 @router.get("/app/aftersales/complaints/{complaint_id}", response_class=HTMLResponse)
@@ -394,6 +434,7 @@ def complaint_page(
         "remedies": REMEDIES,
         "templates": answer_templates(out.number, out.item_name, out.order_number),
         "signals": case_aftersales(db, user.principal, complaint.case_id).signals,
+        "labels": COMPLAINT_LABELS,
     }
     return render(request, "aftersales/complaint.html", context, user=user)
 
@@ -415,6 +456,7 @@ def case_fragment(case_id: ItemId, request: Request, db: DbSession, user: Curren
         "data": case_aftersales(db, user.principal, case_id),
         "orders": [(o, _order_lines(db, o)) for o in orders],
         "remedies": REMEDIES,
+        "labels": LABELS,
     }
     return render(request, "aftersales/_case.html", context, user=user)
 

@@ -72,7 +72,7 @@
     const form = event.target.closest("form[data-api]");
     if (!form) return;
     event.preventDefault();
-    const button = form.querySelector("[type=submit]");
+    const button = event.submitter || form.querySelector("[type=submit]");
     if (button) button.disabled = true;
     try {
       await window.Sprawa.api(form.dataset.api, { method: "POST", json: payload(form) });

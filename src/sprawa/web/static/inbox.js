@@ -14,7 +14,8 @@
       const id = row.dataset.caseId;
       ids.push(id);
       const last = parseInt(row.dataset.lastSeq || "0", 10);
-      const unread = row.dataset.lastDir === "in" && last > (seen[id] || 0);
+      // New since this browser last showed the case, unless an agent wrote it (a reply is not news).
+      const unread = row.dataset.lastAuthor !== "agent" && last > (seen[id] || 0);
       row.classList.toggle("unread", unread);
     });
     // The case view's "next case" (j) walks this order.
