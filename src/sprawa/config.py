@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     outbound_allow: list[str] = Field(default_factory=list)
     # Trained intent classifier + embedding cache (default ~/.cache/sprawa/nlu, shared by all data dirs).
     nlu_cache_dir: Path | None = None
-    # Optional LLM phrasing of AI replies (any OpenAI-compatible chat-completions endpoint); empty = templates.
+    # Optional LLM phrasing of AI replies (an OpenAI-compatible chat-completions URL); empty = templates.
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""

@@ -11,9 +11,13 @@ from sprawa.aftersales.models import Return, ReturnStatus
 from sprawa.aftersales.service import do_reject_return, do_start_return
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import AuthorKind, Case, DeliveryStatus, Direction, Message, Note
+from sprawa.commerce.base import ActionResult
+from sprawa.commerce.demo.connector import DemoShop
 from sprawa.commerce.demo.models import DemoReturn
+from sprawa.commerce.service import CONNECTORS
 from sprawa.platform.errors import Forbidden
 from sprawa.platform.jobs import Job
+from sprawa.workspaces.models import Policy
 from tests.aftersales.factories import (
     CREAM,
     PACZKOMAT_CODE,
@@ -215,3 +219,58 @@ def test_a_caller_answering_itself_can_keep_the_notifications(db, runtime, works
     item = order_items(db, order)[0]
     ret = do_start_return(db, _ai(workspace), case, order.id, [LineRequest(item.id)], notify_customer=False)
     assert ret.status == ReturnStatus.AWAITING_GOODS and _outbox(db, case) == []
+
+
+class RefundingShop(DemoShop):
+    """The demo shop plus a refund action, as a platform whose API can pay refunds."""
+
+    refunds: list[tuple[str, str, str | None]] = []
+
+    def refund_return(self, number: str, *, amount, reference: str, method: str | None) -> ActionResult:
+        self.refunds.append((number, str(amount), method))
+        order = self.get_order(number)
+        assert order is not None
+        return ActionResult.done(order, "Zwrot zlecony.", "Refund sent.", refund_id=f"RF-{reference}")
+
+
+def test_refund_through_a_connector_that_supports_it(
+    db, runtime, workspace, channel, agent, monkeypatch
+) -> None:
+    monkeypatch.setitem(CONNECTORS, "refunding", lambda session, ws, *_: RefundingShop(session, ws.id))
+    workspace.settings = {"commerce": {"kind": "refunding"}}
+    setup_shop(db, workspace)
+    order = make_order(db, workspace)
+    case = chat_case(db, runtime, channel)
+    item = order_items(db, order)[0]
+    ret = do_start_return(db, _ai(workspace), case, order.id, [LineRequest(item.id)])
+    db.commit()
+    ret_id, number = ret.id, order.number
+    db.rollback()
+    assert (
+        agent.client.post("/api/v1/returns/goods-received", json={"return_ids": [ret_id]}).status_code == 200
+    )
+    assert db.scalar(select(func.count()).select_from(Note).where(Note.body_text.like("Zadanie:%"))) == 0
+    db.rollback()
+    done = agent.client.post(f"/api/v1/returns/{ret_id}/refund", json={})
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert (body["status"], body["refund_via"], body["refund_reference"]) == (
+        "refunded",
+        "connector",
+        f"RF-{body['number']}",
+    )
+    assert RefundingShop.refunds == [(number, body["refund_amount"], "blik")]
+
+
+def test_without_a_configured_return_method_a_person_takes_over(db, runtime, workspace, channel) -> None:
+    setup_shop(db, workspace)
+    returns = db.scalars(
+        select(Policy).where(Policy.workspace_id == workspace.id, Policy.kind == "returns")
+    ).one()
+    returns.data = {**returns.data, "paczkomat_return_code": "", "courier_label_url": ""}
+    order = make_order(db, workspace)
+    case = chat_case(db, runtime, channel)
+    item = order_items(db, order)[0]
+    ret = do_start_return(db, _ai(workspace), case, order.id, [LineRequest(item.id)])
+    assert (ret.status, ret.review_reasons) == (ReturnStatus.REQUESTED, ["no_return_method"])
+    assert "nie możemy przyjąć automatycznie" in _outbox(db, case)[-1].body_text

@@ -124,3 +124,26 @@ def test_guardrails() -> None:
     assert violations("https://evil.example/x", ground)[0].startswith("link not on the allow-list")
     assert violations("Napisz do jan@example.pl", ground, emails=["anna@example.pl"])
     assert violations("Dotrze o 9:00", ground, numbers=True) == ["number not in the shop's data: 9:00"]
+
+
+def test_retrieval_is_polish_aware_and_scored(db, shop):  # type: ignore[no-untyped-def]
+    from sprawa.ai.retrieval import search
+
+    [best, *_] = search(db, shop.ws.id, "ile kosztuje wysylka do paczkomatu", "pl")
+    assert best.slug == "dostawa" and best.language == "pl" and best.keyword_score > 0
+    english = search(db, shop.ws.id, "how much is delivery to a parcel locker", "en")[0]
+    assert (english.slug, english.language) == ("dostawa", "en")
+
+
+def test_a_vip_customer_goes_to_a_person(db, runtime, chat, shop):  # type: ignore[no-untyped-def]
+    from sprawa.customers.models import Customer
+
+    first = _turn(db, runtime, chat, "Dziękuję!")
+    customer = db.get(Customer, first.customer_id)
+    customer.flags = ["vip"]
+    db.commit()
+    case = _turn(db, runtime, chat, "Ile kosztuje dostawa do Paczkomatu?", thread="t-2")
+    decision = db.scalars(
+        select(AIDecision).where(AIDecision.case_id == case.id, AIDecision.step == "escalate")
+    ).one()
+    assert decision.escalation_reasons == ["vip_customer"]

@@ -94,3 +94,13 @@ def test_webhook_is_a_hint_the_parcel_is_re_read(db, world, app, runtime, parcel
     assert notice.rule == "delivery_exception" and notice.dedup_key.startswith(
         f"exception:{world.parcel.id}:undelivered"
     )
+
+
+def test_fresh_order_context_rereads_parcels_on_their_way(db, world, agent, parcels):
+    ws = world.workspace
+    ws.settings = {**ws.settings, "carriers": {"inpost": {"base_url": parcels.url}}}
+    db.commit()
+    body = agent.client.get(f"/api/v1/customers/{world.customer.id}/orders", params={"fresh": "true"}).json()
+    [order] = body["orders"]
+    assert order["shipments"][0]["state"] == "ready_for_pickup"  # the demo shop said in transit; ShipX knows
+    assert order["shipments"][0]["pickup_point"] == "KRA01M"

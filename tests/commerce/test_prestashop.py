@@ -74,3 +74,16 @@ def test_customer_threads_import(ps):
         (False, "Gdzie jest moja paczka?"),
         (True, "Już sprawdzamy."),
     ]
+
+
+def test_polled_because_prestashop_sends_no_webhooks(db, workspace, admin, runtime, fake):
+    from sqlalchemy import func, select
+
+    from sprawa.commerce.models import ConnectorHealth, Order
+
+    body = {"kind": "prestashop", "base_url": fake.url, "credentials": {"api_key": fake.key}}
+    assert admin.client.put("/api/v1/commerce/connection", json=body).status_code == 200
+    runtime.worker().run_once()
+    assert db.scalar(select(func.count()).select_from(Order)) == 60
+    health = db.scalars(select(ConnectorHealth)).one()
+    assert health.ok and health.synced_orders == 60 and health.last_sync_at is not None

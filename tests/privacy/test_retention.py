@@ -13,6 +13,7 @@ from sprawa.platform.inbound import InboundEvent, InboundStatus
 from sprawa.platform.jobs import Job
 from sprawa.privacy.actions.retention import JOB_KIND, dry_run, run_retention, schedule_retention
 from tests.cases.factories import inbound
+from tests.privacy.probe import probe
 
 
 def _close(db, case_id, *, intent=None):
@@ -39,9 +40,11 @@ def test_a_run_in_three_years_deletes_what_is_past_retention(db, runtime, worksp
         )
     )
     db.commit()
+    probe(runtime, "after-seed")
     [key] = db.scalars(select(Attachment.storage_key)).all()
     db.rollback()
     assert runtime.ingest.store.path(key).exists()
+    probe(runtime, "after-key")
 
     now = utcnow()
     assert dry_run(db, workspace.id, now) == {
@@ -70,6 +73,18 @@ def test_a_run_in_three_years_deletes_what_is_past_retention(db, runtime, worksp
     assert preview_soon["cases"] == 1 and preview_soon["complaint_cases_kept"] == 1
     db.rollback()
 
+    probe(runtime, "before-run")
+    runtime.engine.dispose()
+    import time, faulthandler, sys; t0 = time.time(); faulthandler.dump_traceback_later(5, file=sys.stderr)
+    from sqlalchemy import text as _t
+    with runtime.factory.begin() as session:
+        session.execute(_t("select 1"))
+    print("SELECT1 ok", time.time() - t0)
+    try:
+        with runtime.factory.begin() as session:
+            counts = run_retention(session, runtime.ingest.store, workspace.id, now + timedelta(days=25 * 31))
+    except Exception as exc:
+        print("FAILED AFTER", time.time() - t0, type(exc)); raise
     with runtime.factory.begin() as session:
         counts = run_retention(session, runtime.ingest.store, workspace.id, now + timedelta(days=25 * 31))
     assert counts["cases"] == 1 and counts["complaint_cases_kept"] == 1

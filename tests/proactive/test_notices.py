@@ -203,3 +203,40 @@ def test_opt_out_link(db, world, notifier, client):
     from sprawa.proactive.notifications import opted_out
 
     assert opted_out(db, world.customer)
+
+
+def test_compensation_is_offered_only_when_the_policy_allows_it(db, world, notifier):
+    from sprawa.workspaces.models import Policy, PolicyKind
+
+    enable(db, world.workspace, offer_compensation=True)
+    db.commit()
+    [first] = _scan(db, notifier, world)
+    assert "rekompensat" not in first.text  # the shop has no compensation policy
+    db.add(
+        Policy(
+            workspace_id=world.workspace.id,
+            kind=PolicyKind.COMPENSATION,
+            version=1,
+            data={
+                "max_amount_pln": "20.00",
+                "kinds": ["free_shipping_code"],
+                "max_per_customer_per_month": 1,
+            },
+        )
+    )
+    db.commit()
+    [preview] = notifier.preview(db, world.workspace.id, NOON)
+    db.rollback()
+    assert preview.result == "duplicate"
+    db.execute(ProactiveNotice.__table__.delete())
+    db.commit()
+    [second] = _scan(db, notifier, world)
+    assert "wystarczy odpisać, a zaproponujemy rekompensatę" in second.text
+
+
+def test_the_customer_is_told_in_their_language(db, world, notifier):
+    world.customer.language = "uk"
+    db.commit()
+    [outcome] = _scan(db, notifier, world)
+    assert outcome.text.startswith("Добрий день, Anna!")
+    assert "Посилка із замовлення № 100123 їде довше" in outcome.text

@@ -342,12 +342,15 @@ def do_start_return(
     record_activity(session, case, actor, "return_started", number=ret.number, eligibility=eligibility.code)
     _emit(session, "aftersales.return_created", ret)
     person = _is_person(actor)
-    if eligibility.allowed and (person or source != IntakeSource.AI or policy.ai_may_start_return):
+    if not usable_methods(policy):
+        # Nobody can tell the customer where to send the parcel: a person has to (and fix the policy).
+        ret.review_reasons = [*ret.review_reasons, "no_return_method"]
+    elif eligibility.allowed and (person or source != IntakeSource.AI or policy.ai_may_start_return):
         _approve(
             session, actor, case, ret, order, policy, resolved, now=now, auto=not person, tell=notify_customer
         )
         return ret
-    if eligibility.allowed:
+    if eligibility.allowed and not ret.review_reasons:
         ret.review_reasons = ["ai_not_allowed"]
     _route_to_person(session, case, EscalationReason.APPROVAL_REQUIRED, "zwrot")
     if not person and notify_customer:  # a person who started it decides next; others learn why
@@ -372,6 +375,16 @@ def _method_text(ret: Return, lang: str) -> str:
             "method_courier", lang, label=details.get("label_url", ""), address=details.get("address", "")
         )
     return notify.fragment("method_in_store", lang, store=details.get("store", ""))
+
+
+def usable_methods(policy: ReturnsPolicy) -> list[ReturnMethod]:
+    """The shop's return methods it has filled in what the customer needs for (code, label or address)."""
+    ready = {
+        ReturnMethod.PACZKOMAT: bool(policy.paczkomat_return_code),
+        ReturnMethod.COURIER: bool(policy.courier_label_url and policy.return_address),
+        ReturnMethod.IN_STORE: bool(policy.store_address),
+    }
+    return [ReturnMethod(m) for m in policy.return_methods if ready[ReturnMethod(m)]]
 
 
 def _method_details(policy: ReturnsPolicy, method: ReturnMethod) -> dict[str, str]:
@@ -430,7 +443,8 @@ def _approve(
             f"Sklep nie zarejestrował zwrotu {ret.number}: {result.message_pl} Zwrot przyjęto w Sprawie — "
             "uzupełnij go w panelu sklepu.",
         )
-    method = ret.method if ret.method in policy.return_methods else ReturnMethod(policy.return_methods[0])
+    usable = usable_methods(policy)
+    method = ret.method if ret.method in usable else usable[0]
     ret.method = method
     ret.method_details = _method_details(policy, method)
     ret.auto_approved = auto
@@ -482,6 +496,12 @@ def do_approve_return(
     if ret.status != ReturnStatus.REQUESTED:
         raise InvalidAftersalesTransition(f"return {ret.number} is {ret.status}, not waiting for a decision")
     policy = _returns_policy(session, ret.workspace_id)
+    if not usable_methods(policy):
+        raise Conflict(
+            "the returns policy names no way to send goods back (Paczkomat code, courier label and address, "
+            "or store address); set one first",
+            code="no_return_method",
+        )
     if method is not None:
         if method not in policy.return_methods:
             raise InvalidInput(f"the shop does not take returns by {method}", code="method_not_offered")

@@ -547,7 +547,11 @@ def draft_reply(
         turn.dry_run = True
         reply = decide(turn)
         text = reply.text or reply.facts.get("lead") or ""
+        problems = _guard(turn, text) if reply.text else []
+        if problems:
+            text = turn.say("handoff_unknown")
         result = {
+            "guardrails": problems,
             "text": text,
             "chosen": reply.chosen,
             "reason": reply.reason,

@@ -202,6 +202,9 @@ def add_bench_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     from sprawa.ai.bench import add_bench_ai_command
 
     add_bench_ai_command(kinds)
+    from sprawa.channels.bench import add_bench_ingest
+
+    add_bench_ingest(kinds)
 
 
 def cmd_bench_api(settings: Any, args: argparse.Namespace) -> None:

@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from sprawa.platform.errors import AppError
+
 
 class ConnectorProblem(StrEnum):
     BAD_CREDENTIALS = "bad_credentials"
@@ -36,11 +38,20 @@ PROBLEM_TEXT: dict[ConnectorProblem, tuple[str, str]] = {
 }
 
 
-class ConnectorError(Exception):
-    """A shop or carrier API call failed; ``problem`` says what an admin can do about it."""
+class ConnectorError(AppError):
+    """A shop or carrier API call failed; ``problem`` says what an admin can do about it.
+
+    Raised through an API handler it answers 503 with the problem's code (``shop_unreachable``...) and the
+    admin's text; the provider's own answer (``detail``) stays in the connector's health, not the response.
+    """
+
+    status = 503
 
     def __init__(self, problem: ConnectorProblem, detail: str, *, retry_after: float | None = None) -> None:
-        super().__init__(f"{problem}: {detail}")
+        super().__init__(PROBLEM_TEXT[problem][1], code=f"shop_{problem}", details={"problem": str(problem)})
         self.problem = problem
         self.detail = detail
         self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return f"{self.problem}: {self.detail}"

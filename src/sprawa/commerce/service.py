@@ -428,8 +428,8 @@ def upsert_products(
 def do_set_shop_connection(
     session: Session, actor: Principal, body: ShopConnectionIn, secrets: SecretBox
 ) -> dict[str, Any]:
-    """Point the workspace at a shop platform; credentials are sealed, journals start being polled."""
-    from sprawa.commerce.tasks import JOURNAL_KINDS, schedule_poll
+    """Point the workspace at a shop platform; credentials are sealed, shops without webhooks are polled."""
+    from sprawa.commerce.tasks import POLLED_KINDS, schedule_poll
 
     if not actor.is_admin:
         raise Forbidden("only owners and admins may connect a shop", code="admin_only")
@@ -449,7 +449,7 @@ def do_set_shop_connection(
     if body.kind != "demo" and not config.get("credentials"):
         raise InvalidInput(f"a {body.kind} connection needs credentials", code="missing_credentials")
     workspace.settings = {**(workspace.settings or {}), "commerce": config}
-    if body.kind in JOURNAL_KINDS:
+    if body.kind in POLLED_KINDS:
         schedule_poll(session, workspace.id)
     append_audit_by(session, actor, "commerce.connection_changed", "workspace", workspace.id, kind=body.kind)
     emit(session, Event("commerce.connection", workspace.id, {"kind": body.kind}))

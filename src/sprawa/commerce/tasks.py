@@ -1,7 +1,8 @@
 """Worker jobs of commerce and proactive service: stored webhooks, journal polling, the proactive scan.
 
 The journal poll re-queues itself under a key naming its time slot (one poll per workspace and slot, however
-many workers run); saving a shop connection that has a journal (BaseLinker, Allegro) starts it.
+many workers run); saving a connection to a platform without webhooks (BaseLinker, Allegro, PrestaShop)
+starts it.
 """
 
 from datetime import datetime, timedelta
@@ -10,7 +11,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from sprawa.commerce.actions.events import mark_commerce_event_failed, poll_journal, run_commerce_event_job
+from sprawa.commerce.actions.events import (
+    OrderHook,
+    mark_commerce_event_failed,
+    poll_shop,
+    run_commerce_event_job,
+)
 from sprawa.commerce.remote import ConnectorEnv
 from sprawa.db import utcnow
 from sprawa.platform.jobs import DeadHandler, Handler, Job, enqueue
@@ -21,7 +27,8 @@ if TYPE_CHECKING:
 
 POLL_JOB = "commerce.poll"
 POLL_EVERY = timedelta(minutes=1)
-JOURNAL_KINDS = frozenset({"baselinker", "allegro"})
+#: Platforms without webhooks: their orders are polled (a journal where they have one).
+POLLED_KINDS = frozenset({"baselinker", "allegro", "prestashop"})
 
 
 def schedule_poll(session: Session, workspace_id: str, at: datetime | None = None) -> None:
@@ -37,14 +44,14 @@ def schedule_poll(session: Session, workspace_id: str, at: datetime | None = Non
     )
 
 
-def run_poll_job(env: ConnectorEnv, factory: sessionmaker[Session], job: Job) -> None:
+def run_poll_job(env: ConnectorEnv, on_orders: OrderHook, factory: sessionmaker[Session], job: Job) -> None:
     workspace_id = job.payload["workspace_id"]
     with factory.begin() as session:
         workspace = session.get(Workspace, workspace_id)
         kind = ((workspace.settings or {}).get("commerce") or {}).get("kind") if workspace else None
-        if kind not in JOURNAL_KINDS:
+        if kind not in POLLED_KINDS:
             return  # the shop connection changed: the chain stops
-        poll_journal(session, env, workspace_id)
+        poll_shop(session, env, workspace_id, on_orders)
         schedule_poll(session, workspace_id, utcnow() + POLL_EVERY)
 
 
@@ -56,7 +63,7 @@ def job_handlers(runtime: "Runtime") -> dict[str, Handler]:
     notifier = Notifier.from_runtime(runtime)
     return {
         "commerce.event": partial(run_commerce_event_job, env, notifier.evaluate_orders),
-        POLL_JOB: partial(run_poll_job, env),
+        POLL_JOB: partial(run_poll_job, env, notifier.evaluate_orders),
         SCAN_JOB: partial(run_scan_job, env, notifier),
     }
 

@@ -57,14 +57,19 @@ def report_params(
     agent_id: Annotated[str | None, Query(max_length=26)] = None,
     intent: Annotated[str | None, Query(max_length=32)] = None,
 ) -> tuple[Period | None, Filters]:
-    """The period (default: the last 30 days) and the filters, validated."""
+    """The period (default: the last 30 days) and the filters, validated; an empty filter means "all"."""
     try:
         period = None
         if start or end:
             if not (start and end):
                 raise InvalidInput("give both from and to, or neither", code="invalid_period")
             period = Period(start=start, end=end)
-        filters = Filters(channel_id=channel_id, team_id=team_id, agent_id=agent_id, intent=intent)
+        filters = Filters(
+            channel_id=channel_id or None,
+            team_id=team_id or None,
+            agent_id=agent_id or None,
+            intent=intent or None,
+        )
     except ValidationError as exc:
         raise InvalidInput(
             "the period or a filter is not valid", code="invalid_period", details=validation_details(exc)

@@ -23,6 +23,7 @@ from sprawa.privacy.models import ConsentRecord
 from sprawa.privacy.queries import may_send_marketing
 from sprawa.proactive.rules import Candidate
 from sprawa.proactive.schemas import QuietHours, RuleKind
+from sprawa.proactive.texts import LANGUAGES, TEXTS
 
 #: Consent purpose of proactive service notices; a withdrawal here is the customer's opt-out.
 NOTICES_PURPOSE = "service_notices"
@@ -124,115 +125,56 @@ _CARRIERS = {"inpost": "InPost", "dpd": "DPD", "dhl": "DHL", "poczta_polska": "P
 def _when(value: datetime | None, timezone: str, lang: str) -> str:
     if value is None:
         return ""
-    local = value.astimezone(ZoneInfo(timezone))
-    return local.strftime("%d.%m, godz. %H:%M" if lang == "pl" else "%d %b, %H:%M")
+    return value.astimezone(ZoneInfo(timezone)).strftime(TEXTS[lang]["when"])
 
 
 def language_of(customer: Customer, default: str) -> str:
-    lang = (customer.language or default or "pl")[:2]
-    return lang if lang in ("pl", "en") else "en"
+    """The customer's language when notices exist in it, else the shop's default, else English."""
+    for lang in ((customer.language or "")[:2], (default or "")[:2]):
+        if lang in LANGUAGES:
+            return lang
+    return "en"
 
 
 def render(
     c: Candidate, lang: str, customer: Customer, timezone: str, *, compensation: bool, opt_out_url: str | None
 ) -> tuple[str, list[str]]:
     """The message text and the template parameters (first name, order number, one detail)."""
+    t = TEXTS[lang]
     first = (customer.name or "").split(" ")[0]
-    n = c.order.number
     f = c.facts
-    carrier = _CARRIERS.get(str(f.get("carrier", "")), str(f.get("carrier") or "przewoźnik"))
-    url = f.get("tracking_url")
-    pl = lang == "pl"
-    hello = (
-        (f"Dzień dobry, {first}!" if first else "Dzień dobry!")
-        if pl
-        else (f"Hello {first}," if first else "Hello,")
-    )
-    detail = ""
+    values = {
+        "n": c.order.number,
+        "carrier": _CARRIERS.get(str(f.get("carrier", "")), str(f.get("carrier") or t["carrier"])),
+        "detail": "",
+        "point": f.get("point") or "",
+        "sent": f.get("sent"),
+        "total": f.get("total"),
+    }
     if c.rule == RuleKind.LATE:
-        body = (
-            f"Paczka z zamówienia nr {n} jedzie dłużej, niż zakładaliśmy — {carrier} zgłasza opóźnienie. "
-            "Pilnujemy jej i odezwiemy się, gdy tylko coś się zmieni."
-            if pl
-            else f"The parcel with order {n} is taking longer than we expected — {carrier} reports a delay. "
-            "We are keeping an eye on it and will get back to you as soon as anything changes."
-        )
-        if compensation:
-            body += (
-                " Za kłopot dołączymy kod na darmową dostawę przy następnym zamówieniu."
-                if pl
-                else " To make up for it, we will add a free-shipping code for your next order."
-            )
+        key = "late"
     elif c.rule == RuleKind.NO_SCAN:
-        detail = _when(f.get("last_scan"), timezone, lang)
-        body = (
-            f"Paczka z zamówienia nr {n} nie ma nowego skanu u przewoźnika {carrier} od {detail}. "
-            "Sprawdzamy to z przewoźnikiem i damy znać, co dalej."
-            if pl
-            else f"The parcel with order {n} has had no new scan from {carrier} since {detail}. "
-            "We are checking with the carrier and will let you know what happens next."
-        )
+        key, values["detail"] = "no_scan", _when(f.get("last_scan"), timezone, lang)
     elif c.rule == RuleKind.DELIVERY_EXCEPTION:
         reason = EXCEPTION_REASONS.get(str(f.get("code", "")))
-        if f.get("lost"):
-            body = (
-                f"Przewoźnik {carrier} zgłosił, że paczka z zamówienia nr {n} zaginęła. "
-                "Wyjaśniamy to i wrócimy z propozycją rozwiązania — nie trzeba niczego robić."
-                if pl
-                else f"{carrier} has reported the parcel with order {n} as lost. "
-                "We are looking into it and will come back with a solution — there is nothing you need to do."
-            )
-        else:
-            detail = (
-                (reason[0] if pl else reason[1])
-                if reason
-                else ("problem z doręczeniem" if pl else "a delivery problem")
-            )
-            body = (
-                f"Przewoźnik {carrier} nie doręczył paczki z zamówienia nr {n}: {detail}. "
-                "Jeśli trzeba poprawić adres albo umówić ponowne doręczenie, "
-                "wystarczy odpisać na tę wiadomość."
-                if pl
-                else f"{carrier} could not deliver the parcel with order {n}: {detail}. If the address needs "
-                "correcting or you would like another delivery, just reply to this message."
-            )
+        known = {"pl": 0, "en": 1}
+        values["detail"] = reason[known[lang]] if reason and lang in known else t["exception_reason"]
+        key = "lost" if f.get("lost") else "exception"
     elif c.rule == RuleKind.PICKUP_WAITING:
-        detail = _when(f.get("deadline"), timezone, lang)
-        point = f.get("point") or ""
-        body = (
-            f"Paczka z zamówienia nr {n} czeka na odbiór w Paczkomacie {point} do {detail}. Po tym terminie "
-            "wróci do nas. Czas odbioru można przedłużyć w aplikacji InPost Mobile."
-            if pl
-            else f"The parcel with order {n} is waiting in Paczkomat {point} until {detail}. "
-            "After that it comes back to us. You can extend the pickup time in the InPost Mobile app."
-        )
+        key, values["detail"] = "pickup", _when(f.get("deadline"), timezone, lang)
     elif c.rule == RuleKind.PARTIAL_SHIPMENT:
-        detail = f"{f.get('sent')}/{f.get('total')}"
-        body = (
-            f"Część zamówienia nr {n} ({f.get('sent')} z {f.get('total')} paczek) jest już w drodze, "
-            "reszta wyruszy osobno. Nie trzeba niczego robić."
-            if pl
-            else f"Part of order {n} ({f.get('sent')} of {f.get('total')} parcels) is on its way; the rest "
-            "will follow separately. There is nothing you need to do."
-        )
+        key, values["detail"] = "partial", f"{f.get('sent')}/{f.get('total')}"
     else:
-        body = (
-            f"Zleciliśmy {'częściowy ' if f.get('partial') else ''}zwrot pieniędzy za zamówienie nr {n}. "
-            "Pieniądze wrócą tą samą drogą, którą zostały zapłacone; czas księgowania zależy od banku."
-            if pl
-            else f"We have issued a {'partial ' if f.get('partial') else ''}refund for order {n}. "
-            "The money goes back the way it was paid; how long it takes to show depends on your bank."
-        )
-    lines = [hello, body]
-    if url and c.rule != RuleKind.REFUND_ISSUED:
-        lines.append(f"Śledzenie przesyłki: {url}" if pl else f"Track the parcel: {url}")
+        key = "refund_partial" if f.get("partial") else "refund"
+    body = t[key].format(**values)
+    if compensation and c.rule == RuleKind.LATE:
+        body += t["compensation"]
+    lines = [t["hello_name"].format(first=first) if first else t["hello"], body]
+    if f.get("tracking_url") and c.rule != RuleKind.REFUND_ISSUED:
+        lines.append(t["track"].format(url=f["tracking_url"]))
     if opt_out_url:
-        lines.append(
-            f"Nie chcesz takich powiadomień? {opt_out_url}"
-            if pl
-            else f"Prefer not to get these updates? {opt_out_url}"
-        )
-    return "\n\n".join(lines), [first, n, detail]
+        lines.append(t["opt_out"].format(url=opt_out_url))
+    return "\n\n".join(lines), [first, c.order.number, str(values["detail"])]
 
 
 def template_name(rule: RuleKind, lang: str) -> str:

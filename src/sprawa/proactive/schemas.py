@@ -48,7 +48,7 @@ class ProactiveSettings(Strict):
     enabled: bool = False
     rules: dict[RuleKind, RuleSettings] = Field(default_factory=_default_rules)
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
-    # Mention compensation in delay notices, within the workspace's compensation policy.
+    # Delay notices offer compensation on reply (an agent or the AI gives it within the compensation policy).
     offer_compensation: bool = False
     max_notices_per_customer_per_day: int = Field(2, ge=1, le=10)
     suggestions: SuggestionSettings = Field(default_factory=SuggestionSettings)

@@ -148,3 +148,8 @@ def test_email_quoted_history_is_left_out(nlu) -> None:  # type: ignore[no-untyp
     u = nlu.understand(body, channel="email")
     assert u.intent == "other" and not u.escalate and u.entities.order_numbers == []
     assert nlu.understand(body, channel="webchat").entities.order_numbers == ["55123"]
+
+
+def test_lemmas(nlu) -> None:  # type: ignore[no-untyped-def]
+    assert "but" in nlu.lemmatize("Buty są za małe", "pl")
+    assert nlu.lemmatize("Wo ist meine Bestellung", "de")[-1] == "bestellung"

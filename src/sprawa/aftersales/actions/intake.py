@@ -46,6 +46,13 @@ LOOKUP_WINDOW = timedelta(minutes=15)
 INTAKE_CHANNEL_PREFERENCE = (ChannelKind.EMAIL, ChannelKind.FORM, ChannelKind.WEBCHAT)
 
 
+# The shop has no channel to answer on, or the order no e-mail: the form cannot promise an answer.
+NO_ANSWER_CHANNEL = (
+    "Nie możemy przyjąć tego zgłoszenia przez formularz, bo nie mamy jak odpowiedzieć. Napisz do nas, "
+    "proszę, e-mailem lub na czacie — pomożemy."
+)
+
+
 class UploadRejected(InvalidInput):
     """A refused file; ``details`` carries the Polish template and its values for other languages' pages."""
 
@@ -168,7 +175,7 @@ def intake_channel(session: Session, workspace: Workspace) -> Channel:
         for channel in channels:
             if channel.kind == kind:
                 return channel
-    raise Conflict("the shop has no active channel to answer self-service requests", code="no_channel")
+    raise Conflict(NO_ANSWER_CHANNEL, code="no_channel")
 
 
 def file_request(
@@ -184,7 +191,7 @@ def file_request(
 ) -> tuple[Case, Message]:
     """Store the customer's request as their message (new case, or their open case of this order)."""
     if not order.customer_email:
-        raise Conflict("this order has no e-mail address to answer to", code="no_contact")
+        raise Conflict(NO_ANSWER_CHANNEL, code="no_contact")
     claims = [IdentityClaim(IdentityKind.EMAIL, order.customer_email, verified=True)]
     token = new_id()
     message = ingest_message(

@@ -58,4 +58,4 @@ def lemmatize(text: str, language: str) -> list[str]:
     )
     tokens = [t for t in simplemma.simple_tokenizer(text) if any(c.isalpha() for c in t)]
     with _lemma_lock:
-        return [simplemma.lemmatize(t.lower(), lang=lang) for t in tokens]
+        return [simplemma.lemmatize(t.lower(), lang=lang).lower() for t in tokens]

@@ -10,6 +10,7 @@ streams any number of lines in constant memory.
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -84,7 +85,11 @@ def cmd_triage(settings: Any, args: argparse.Namespace) -> None:
                 f"triage: --order-pattern {pattern!r} is not a valid regular expression: {exc}"
             ) from exc
     nlu = get_nlu(settings.nlu_cache_dir)
-    done, errors = triage_stream(sys.stdin.buffer, sys.stdout, nlu, patterns, args.language)
+    try:
+        done, errors = triage_stream(sys.stdin.buffer, sys.stdout, nlu, patterns, args.language)
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return
     print(f"triage: {done} message(s), {errors} bad line(s)", file=sys.stderr)
 
 

@@ -34,7 +34,7 @@ LEGAL = _rx(
     r"lawyer",
     r"attorney",
     r"solicitor",
-    r"court",
+    r"courts?\b",
     r"sue\b",
     r"suing",
     r"legal action",
@@ -126,13 +126,12 @@ DATA_PROTECTION = _rx(
     r"right to be forgotten",
     r"(?:access|copy of) (?:to )?my (?:personal )?data",
     r"what (?:personal )?data (?:do )?you (?:hold|have|store)",
-    r"meine daten",
     r"daten l[oö]sch\w*",
     r"datenauskunft",
+    r"losch\w* (?:sie )?(?:bitte )?(?:alle )?meine (?:\w+ )?daten",
     r"auskunft [uü]ber (?:meine )?(?:gespeicherten )?daten",
     r"видал\w* (?:мої )?(?:персональні )?дан\w*",
     r"персональн\w* дан\w*",
-    r"мої дані",
 )
 REPEAT_CONTACT = _rx(
     r"(?:drugi|trzeci|czwarty|piaty|szosty|kolejny|nastepny|enty|n-ty|\d+\.?) raz\b",

@@ -218,6 +218,9 @@ class FakeImapServer(socketserver.ThreadingTCPServer):
     def port(self) -> int:
         return int(self.server_address[1])
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that vanished mid-command (a SIGKILLed worker) is normal here, not an error."""
+
     def start(self) -> "FakeImapServer":
         self._thread = threading.Thread(target=self.serve_forever, name="fake-imap", daemon=True)
         self._thread.start()

@@ -6,6 +6,7 @@ back. Every change then goes through the proactive rules of the affected orders.
 """
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,13 +16,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sprawa.commerce.actions.freshness import SHOP, record_health
 from sprawa.commerce.errors import ConnectorError, ConnectorProblem
-from sprawa.commerce.models import CommerceEvent, CommerceEventStatus, Order, Shipment
+from sprawa.commerce.models import CommerceEvent, CommerceEventStatus, ConnectorHealth, Order, Shipment
 from sprawa.commerce.remote import ConnectorEnv
-from sprawa.commerce.service import connector_for, refresh_order, shipment_row
+from sprawa.commerce.service import connector_for, refresh_order, shipment_row, upsert_orders
 from sprawa.db import utcnow
 from sprawa.platform.ids import new_id
 from sprawa.platform.jobs import ERROR_MAX_CHARS, Job, PermanentFailure, RetryLater, enqueue
 
+SYNC_OVERLAP = timedelta(minutes=5)
 #: Called with the ids of orders whose cached state changed (the proactive rules hook in here).
 OrderHook = Callable[[Session, str, list[str]], None]
 
@@ -127,18 +129,40 @@ def update_shipments(session: Session, workspace_id: str, info: Any) -> list[str
     return list(dict.fromkeys(r.order_id for r in rows if session.get(Order, r.order_id) is not None))
 
 
-def poll_journal(session: Session, env: ConnectorEnv, workspace_id: str) -> int:
-    """Read the shop's order journal from the stored cursor; each changed order becomes a stored event.
+def poll_shop(
+    session: Session, env: ConnectorEnv, workspace_id: str, on_orders: OrderHook | None = None
+) -> int:
+    """Catch up with a shop that sends no webhooks; returns how many orders changed.
 
-    The events and the new cursor are written in one transaction, so a crash re-reads, never skips.
+    With a journal (BaseLinker, Allegro) each changed order becomes a stored event, written with the new
+    cursor in one transaction, so a crash re-reads and never skips. Without one (PrestaShop) orders updated
+    since the last sync (less a margin for clock skew) are copied into the cache directly.
     """
     connector = connector_for(session, workspace_id, env)
+    health = session.scalars(
+        select(ConnectorHealth).where(
+            ConnectorHealth.workspace_id == workspace_id, ConnectorHealth.source == SHOP
+        )
+    ).first()
     journal = getattr(connector, "journal", None)
-    if journal is None:
-        return 0
-    health = record_health(session, workspace_id, SHOP, connector.kind)
-    cursor = health.cursor
     try:
+        if journal is None:
+            since = health.last_sync_at - SYNC_OVERLAP if health and health.last_sync_at else None
+            details = list(connector.iter_orders(updated_since=since))
+            upsert_orders(session, workspace_id, details, source=connector.kind)
+            changed = list(
+                session.scalars(
+                    select(Order.id).where(
+                        Order.workspace_id == workspace_id,
+                        Order.external_id.in_([d.external_id for d in details]),
+                    )
+                )
+            )
+            record_health(session, workspace_id, SHOP, connector.kind, synced_orders=len(details))
+            if changed and on_orders is not None and since is not None:  # the first sync is history
+                on_orders(session, workspace_id, changed)
+            return len(details)
+        cursor = health.cursor if health else None
         ids, new_cursor = journal(int(cursor or 0) if connector.kind == "baselinker" else cursor)
     except ConnectorError as exc:
         record_health(session, workspace_id, SHOP, connector.kind, exc)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 19:37:28.829636
+Create Date: 2026-11-23 19:56:54.786537
 """
 
 from collections.abc import Sequence

@@ -39,7 +39,7 @@ from sprawa.aftersales.queries import (
     report,
     returns_queue,
 )
-from sprawa.aftersales.service import do_register_complaint, do_start_return
+from sprawa.aftersales.service import do_register_complaint, do_start_return, usable_methods
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import Attachment, CaseOrder
 from sprawa.cases.queries import access_case
@@ -176,7 +176,7 @@ def _details_step(db: Session, runtime: Runtime, kind: Kind, shop: Workspace, or
         token=_serializer(runtime).dumps({"w": shop.id, "o": order.id}),
         order=order,
         lines=_order_lines(db, order),
-        methods=[(m, METHODS[ReturnMethod(m)]) for m in policy.return_methods],
+        methods=[(m, METHODS[m]) for m in usable_methods(policy)],
     )
 
 

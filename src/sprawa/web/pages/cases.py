@@ -88,7 +88,8 @@ def _reason_label(reason: str, lang: str) -> str:
 
 
 def _served_ai_endpoints(request: Request) -> list[str]:
-    paths = {getattr(route, "path", "") for route in request.app.routes}
+    """Which AI endpoints this installation has (from the OpenAPI schema, which FastAPI caches)."""
+    paths = request.app.openapi().get("paths", {})
     return [name for name, path in AI_ASSIST.items() if path in paths]
 
 

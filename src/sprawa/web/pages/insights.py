@@ -6,7 +6,7 @@ chart library, no script, nothing for the CSP to allow. Every number links to th
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -57,7 +57,29 @@ def page_reader(runtime: RuntimeDep, user: CurrentPageUser) -> Iterator[Session]
 
 
 PageSession = Annotated[Session, Depends(page_reader)]
-Params = Annotated[tuple[Period | None, Filters], Depends(report_params)]
+
+
+def page_params(
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    channel_id: Annotated[str | None, Query(max_length=26)] = None,
+    team_id: Annotated[str | None, Query(max_length=26)] = None,
+    agent_id: Annotated[str | None, Query(max_length=26)] = None,
+    intent: Annotated[str | None, Query(max_length=32)] = None,
+) -> tuple[Period | None, Filters] | str:
+    """The API's period and filters, or the problem as text for the page to show."""
+    try:
+        return report_params(start, end, channel_id, team_id, agent_id, intent)
+    except AppError as exc:
+        return (
+            "Nieprawidłowy okres lub filtr: "
+            + "; ".join(f"{d.get('field')}: {d.get('problem')}" for d in exc.details or [])
+            if exc.details
+            else exc.message
+        )
+
+
+Params = Annotated[tuple[Period | None, Filters] | str, Depends(page_params)]
 
 
 def _forbidden(request: Request, user: PageUser) -> HTMLResponse:
@@ -70,10 +92,16 @@ def _forbidden(request: Request, user: PageUser) -> HTMLResponse:
     )
 
 
+def _problem(request: Request, user: PageUser, message: str) -> HTMLResponse:
+    return render(request, "insights/forbidden.html", {"message": message}, user=user, status_code=422)
+
+
 @router.get("/app/insights", response_class=HTMLResponse)
 def dashboard_page(request: Request, db: PageSession, user: CurrentPageUser, params: Params) -> HTMLResponse:
     if not user.principal.is_admin:
         return _forbidden(request, user)
+    if isinstance(params, str):
+        return _problem(request, user, params)
     try:
         report = build_report(db, user.principal, params[0], params[1])
     except AppError as exc:
@@ -94,6 +122,8 @@ def drill_page(
 ) -> HTMLResponse:
     if not user.principal.is_admin:
         return _forbidden(request, user)
+    if isinstance(params, str):
+        return _problem(request, user, params)
     report = build_report(db, user.principal, params[0], params[1], with_previous=False)
     ids = drill_ids(report, metric, part)
     rows = drill_cases(db, user.principal, ids)
