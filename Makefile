@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export SPRAWA_TEST_DATABASE_URL_PG := $(TEST_PG_URL)
 
-.PHONY: demo test test-sqlite test-postgres lint install postgres chromium bench chaos clean
+.PHONY: demo test test-sqlite test-postgres lint install postgres chromium bench bench-ui chaos eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,11 +57,20 @@ bench: install postgres
 	$(BIN)/sprawa bench api --json var/bench-sqlite.json $(BENCH_ARGS)
 	$(BIN)/sprawa bench api --database-url $(BENCH_PG_URL) --json var/bench-postgres.json $(BENCH_ARGS)
 
+# Server-side render time of the inbox (10,000 open cases) and of a 200-message case (target p95 < 100 ms).
+bench-ui: install
+	$(BIN)/sprawa bench ui $(BENCH_ARGS)
+
 # Durability proof at full scale (1,000 messages, workers SIGKILLed, failing provider) on SQLite, then on
 # a scratch database of the PostgreSQL server; CHAOS_ARGS adds options, e.g. CHAOS_ARGS="--seed 7".
 chaos: install postgres
 	$(BIN)/sprawa chaos $(CHAOS_ARGS)
 	$(BIN)/sprawa chaos --database-url $(TEST_PG_URL) $(CHAOS_ARGS)
+
+# AI first line quality on the held-out split, CLINC150 (full train split) and the τ² replay; figures → var/eval.json.
+eval: install
+	@mkdir -p var
+	$(BIN)/sprawa eval --clinc-train-per-intent 100 --clinc-val-per-intent 20 --json var/eval.json
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from sprawa.aftersales.tasks import run_alarm_scan
-from sprawa.ai.tasks import run_ai_respond_job
+from sprawa.ai.tasks import ai_job_dead, run_ai_respond_job
 from sprawa.channels.actions.polling import POLL_JOB, poll_given_up, run_poll_job
 from sprawa.channels.base import ChannelAdapter
 from sprawa.channels.models import ChannelKind
@@ -92,6 +92,7 @@ class Runtime:
             },
             dead_handlers={
                 "outbox.deliver": mark_delivery_dead,
+                "ai.respond": ai_job_dead,
                 "inbound.process": mark_inbound_failed,
                 POLL_JOB: poll_given_up,
                 **commerce_dead_jobs(),

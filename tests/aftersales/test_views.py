@@ -105,7 +105,7 @@ def test_queues_report_and_pages(db, runtime, workspace, channel, agent) -> None
     assert queue[0]["record"]["badge"]["overdue"] is True and queue[0]["case_number"] == 1
     report = agent.client.get("/api/v1/aftersales/report").json()
     assert (report["open_complaints"], report["open_returns"], report["complaint_breaches"]) == (2, 1, 1)
-    assert report["reasons_by_product"][0]["count"] == 2
+    assert report["reasons_by_product"][0]["count"] == 2 and report["returns_auto_approved"] == 1
 
     for path in (
         "/app/aftersales/returns",

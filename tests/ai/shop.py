@@ -174,6 +174,7 @@ def build_shop(db: Session, ws: Workspace, now: datetime) -> Shop:
         shipment=("dpd", "courier", ShipmentState.DELIVERED, now - timedelta(days=40)),
     )
     _order(db, ws, anna, shop.unshipped, OrderStatus.PAID, [(mug, v_mug)], now - timedelta(hours=3), now)
+    _order(db, ws, anna, "100105", OrderStatus.PAID, [(sweater, v_s)], now - timedelta(hours=2), now)
     _order(
         db,
         ws,

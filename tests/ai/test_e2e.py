@@ -151,3 +151,18 @@ def test_talk_to_a_person_always_works(db, runtime, chat, shop):  # type: ignore
     ).one()
     assert decision.escalation_reasons == ["human_request"]
     assert "konsultant" in ai_replies(db, case.id)[-1]
+
+
+def test_when_answering_keeps_failing_the_case_goes_to_a_person(db, runtime, chat, shop):  # type: ignore[no-untyped-def]
+    from sprawa.ai.tasks import ai_job_dead
+
+    message = send(db, runtime.ingest, chat, "Gdzie jest moja paczka?")
+    db.commit()
+    job = db.scalars(select(Job).where(Job.kind == "ai.respond")).one()
+    job.last_error = "ConnectError: the shop is down"
+    ai_job_dead(db, job)
+    db.commit()
+    case = db.get(Case, message.case_id)
+    assert case.escalated and ai_replies(db, case.id) == []
+    decision = db.scalars(select(AIDecision).where(AIDecision.case_id == case.id)).one()
+    assert decision.escalation_reasons == ["failed_action"] and "shop is down" in decision.reason

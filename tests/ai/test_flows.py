@@ -51,6 +51,29 @@ def test_address_change_with_confirmation(db, runtime, chat, shop):  # type: ign
     )
 
 
+def test_size_change_of_an_unshipped_order(db, runtime, chat, shop):  # type: ignore[no-untyped-def]
+    case = _turn(db, runtime, chat, "Chcę zmienić rozmiar swetra w zamówieniu 100105 na M")
+    assert "nie jest u nas możliwa" in ai_replies(db, case.id)[-1]  # the default policy: address only
+    db.add(
+        Policy(
+            workspace_id=shop.ws.id,
+            kind=PolicyKind.ORDER_CHANGES,
+            version=1,
+            data={"allowed_changes": ["address", "items"]},
+        )
+    )
+    db.commit()
+    _turn(db, runtime, chat, "Chcę zmienić rozmiar swetra w zamówieniu 100105 na M")
+    assert "Sweter z wełny merino: M" in ai_replies(db, case.id)[-1]
+    _turn(db, runtime, chat, "tak")
+    assert "Gotowe" in ai_replies(db, case.id)[-1]
+    from sprawa.commerce.demo.models import DemoOrderItem
+
+    order = db.scalars(select(DemoOrder).where(DemoOrder.number == "100105")).one()
+    item = db.scalars(select(DemoOrderItem).where(DemoOrderItem.order_id == order.id)).one()
+    assert item.options == {"rozmiar": "M"}
+
+
 def test_knowledge_answer_cites_the_article(db, runtime, chat, shop):  # type: ignore[no-untyped-def]
     case = _turn(db, runtime, chat, "Ile kosztuje dostawa do Paczkomatu?")
     reply = ai_replies(db, case.id)[-1]

@@ -37,6 +37,7 @@ def test_chat_reaches_the_inbox_live_and_the_reply_reaches_the_customer(
 ) -> None:
     agent = new_page()
     login(agent, live_server.url, next_path="/app/inbox")
+    agent.wait_for_selector("#inbox[data-ready]")
     agent.evaluate("window.__sameDocument = true")
     expect(agent.locator("#live-state")).to_have_text("na żywo")
 
@@ -142,12 +143,14 @@ def test_keyboard_moves_through_the_inbox_and_the_case(
     page: Page, live_server: LiveServer, problems: PageProblems
 ) -> None:
     login(page, live_server.url, next_path="/app/inbox?view=unassigned")
+    page.wait_for_selector("#inbox[data-ready]")
     page.keyboard.press("j")
     first = page.locator(".case-row.selected")
     expect(first).to_have_count(1)
     number = first.locator(".num").inner_text()
     page.keyboard.press("Enter")
     expect(page.locator(".case-head h1")).to_contain_text(number)
+    page.wait_for_selector("#case-view[data-ready]")
 
     page.keyboard.press("a")
     expect(page.locator("#ctl-assignee option:checked")).to_have_text("Agnieszka Wiśniewska")
@@ -161,6 +164,7 @@ def test_keyboard_moves_through_the_inbox_and_the_case(
     expect(page.locator("#case-status")).to_have_text("Rozwiązana")
     page.keyboard.press("j")
     expect(page.locator(".case-head h1")).not_to_contain_text(number)
+    page.wait_for_selector("#case-view[data-ready]")
     problems.assert_clean()
 
 

@@ -71,51 +71,69 @@ def test_case_facts(db: Session, week: Week) -> None:
 def test_every_headline_number(db: Session, workspace, week: Week) -> None:  # type: ignore[no-untyped-def]
     r = report(db, workspace)
     n = r.current
-    assert set(n.cases) == ids(week, "C1", "C2", "C3", "C4", "C5", "C6", "C7")
-    # First response, calendar: 60, 61200, 60, 600, 120, 46800 (C6 unanswered).
-    assert sorted(v for _, v in n.frt.values) == [60, 60, 120, 600, 46800, 61200]
-    assert (n.frt.median, n.frt.p90) == (360, 61200)
+
+    def cases(metric: str, part: str = "num") -> set[str]:
+        return set(drill_ids(db, r, metric, part))
+
+    assert n.cases == 7 and cases("cases") == ids(week, "C1", "C2", "C3", "C4", "C5", "C6", "C7")
+    # First response, calendar: 60, 61200, 60, 600, 120, 46800 (C6 unanswered): median 360, p90 61200.
+    assert (n.durations["frt"], n.durations["frt_p90"]) == ((360, 6), (61200, 6))
+    assert cases("frt") == ids(week, "C1", "C2", "C3", "C4", "C5", "C7")
     # Business hours: C1 60, C2 1800, C3 0 (closed day), C4 600, C5 120, C7 3600.
-    assert sorted(v for _, v in n.frt_business.values) == [0, 60, 120, 600, 1800, 3600]
-    assert n.frt_business.median == 360
-    # Resolution (now resolved): C1 120, C2 155400, C3 1860, C4 900, C5 180.
-    assert n.resolution.median == 900
-    assert sorted(v for _, v in n.resolution_business.values) == [0, 120, 180, 900, 11400]
-    assert n.resolution_business.median == 180
+    assert n.durations["frt_business"] == (360, 6)
+    # Resolution (now resolved): C1 120, C2 155400, C3 1860, C4 900, C5 180; business 120, 11400, 0, 900, 180.
+    assert n.durations["resolution"] == (900, 5)
+    assert n.durations["resolution_business"] == (180, 5)
     # FCR: C1 and C4 of the 7 judged cases; resolved by the AI: C1 only (C5 had a repeat contact).
-    assert (set(n.fcr.num), set(n.fcr.den)) == (ids(week, "C1", "C4"), set(n.cases))
-    assert n.fcr.value == pytest.approx(2 / 7)
-    assert set(n.ai_resolution.num) == ids(week, "C1")
-    assert n.ai_resolution.value == pytest.approx(1 / 7)
-    assert n.pending == []
+    assert (n.ratios["fcr"].num, n.ratios["fcr"].den) == (2, 7)
+    assert cases("fcr") == ids(week, "C1", "C4") and len(cases("fcr", "den")) == 7
+    assert cases("ai_resolution") == ids(week, "C1")
+    assert n.ratios["ai_resolution"].value == pytest.approx(1 / 7)
+    assert n.pending == 0
     # The AI handled C1, C3, C5 and escalated C3.
-    assert (set(n.escalation.num), set(n.escalation.den)) == (ids(week, "C3"), ids(week, "C1", "C3", "C5"))
-    assert {k: set(v) for k, v in n.escalation_reasons.items()} == {"low_confidence": ids(week, "C3")}
-    assert (set(n.reopen.num), len(n.reopen.den)) == (ids(week, "C2"), 5)
-    assert set(n.sla_first_response.num) == ids(week, "C2", "C6", "C7")
-    assert set(n.sla_resolution.num) == ids(week, "C6", "C7")
-    assert n.sla_first_response.value == pytest.approx(3 / 7)
+    assert (cases("escalation"), cases("escalation", "den")) == (ids(week, "C3"), ids(week, "C1", "C3", "C5"))
+    assert n.escalation_reasons == {"low_confidence": 1}
+    assert cases("reopen") == ids(week, "C2") and n.ratios["reopen"].den == 5
+    assert cases("sla_first_response") == ids(week, "C2", "C6", "C7")
+    assert cases("sla_resolution") == ids(week, "C6", "C7")
+    assert n.ratios["sla_first_response"].value == pytest.approx(3 / 7)
     # CSAT: 5, 2, 4 answered (C4's survey unanswered): 2 of 3 are 4–5; 3 of 4 sent were answered.
     assert (n.csat.value, n.csat_response_rate.value) == (pytest.approx(2 / 3), 0.75)
+    assert n.csat_average == pytest.approx(11 / 3)
+    assert cases("csat") == ids(week, "C1", "C5")
     # NPS: 10, 3, 8, 9 -> 2 promoters, 1 detractor of 4 -> 25.
     assert (n.nps, n.nps_counts) == (25.0, {"promoters": 2, "passives": 1, "detractors": 1})
     # Orders within 24 h after the first reply: Anna (C1) and Ela (C7) of the 6 answered cases.
-    assert set(n.orders_after_chat.num) == ids(week, "C1", "C7")
-    assert len(n.orders_after_chat.den) == 6
+    assert cases("orders_after_chat") == ids(week, "C1", "C7")
+    assert (n.orders_after_chat.num, n.orders_after_chat.den) == (2, 6)
     assert n.revenue["revenue_after_chat"] == 150.0
     assert n.revenue["basket_after_chat"] == 75.0
     assert (n.revenue["orders_in_period"], n.revenue["basket_all_orders"]) == (2, 200.0)
     # Previous week: one case, answered in 30 min, resolved on the first answer.
-    assert (len(r.previous.cases), r.previous.frt.median, r.previous.fcr.value) == (1, 1800, 1.0)
+    assert (r.previous.cases, r.previous.durations["frt"][0], r.previous.ratios["fcr"].value) == (
+        1,
+        1800,
+        1.0,
+    )
     # Open right now: C6 (new) and C7 (waiting for the customer), both older than 7 days.
-    assert set(r.backlog["ids"]) == ids(week, "C6", "C7")
-    assert set(r.backlog["by_age"]["> 7 dni"]) == ids(week, "C6", "C7")
+    assert r.backlog["total"] == 2 and r.backlog["by_age"]["> 7 dni"] == 2
+    assert set(drill_ids(db, r, "backlog", "> 7 dni")) == ids(week, "C6", "C7")
     # AI quality: one flag (wrong) on 3 AI replies; one knowledge miss (C3's question).
     q = r.ai_quality
     assert (q["flags"], q["ai_replies"], q["knowledge_misses"]) == ({"wrong": 1}, 3, 1)
     assert [(c["count"], c["example"]) for c in q["unanswered"]] == [
         (1, "Czy ten czajnik ma filtr kamienia?")
     ]
+    # Volume by channel, intent and local hour.
+    channels = {row["key"]: row["cases"] for row in r.breakdowns["channel"]}
+    assert channels == {
+        week.channels["mail"]: 3,
+        week.channels["chat"]: 2,
+        week.channels["wa"]: 1,
+        week.channels["form"]: 1,
+    }
+    assert [h for h, count in r.hours if count] == [9, 10, 11, 13, 16, 21]
+    assert dict(r.hours)[10] == 2  # C3 (Tue 10:00) and C6 (Sat 10:00)
 
 
 def test_metric_list_and_drill_down(db: Session, workspace, week: Week) -> None:  # type: ignore[no-untyped-def]
@@ -123,21 +141,20 @@ def test_metric_list_and_drill_down(db: Session, workspace, week: Week) -> None:
     metrics = {m.key: m for m in metrics_out(r)}
     assert (metrics["fcr"].numerator, metrics["fcr"].denominator, metrics["fcr"].previous) == (2, 7, 1.0)
     assert metrics["cases"].value == 7 and metrics["cases"].previous == 1
-    assert set(drill_ids(r, "fcr", "num")) == ids(week, "C1", "C4")
-    assert set(drill_ids(r, "sla_resolution", "num")) == ids(week, "C6", "C7")
-    assert set(drill_ids(r, "hour", "21")) == ids(week, "C7")
-    assert set(drill_ids(r, "escalation_reason", "low_confidence")) == ids(week, "C3")
-    assert set(drill_ids(r, "unanswered", "1")) == ids(week, "C3")
-    assert set(drill_ids(r, "flags", "wrong")) == ids(week, "C3")
+    assert set(drill_ids(db, r, "hour", "21")) == ids(week, "C7")
+    assert set(drill_ids(db, r, "escalation_reason", "low_confidence")) == ids(week, "C3")
+    assert set(drill_ids(db, r, "unanswered", "1")) == ids(week, "C3")
+    assert set(drill_ids(db, r, "flags", "wrong")) == ids(week, "C3")
 
 
 def test_filters_narrow_every_number(db: Session, workspace, week: Week) -> None:  # type: ignore[no-untyped-def]
     r = report(db, workspace, Filters(channel_id=week.channels["mail"]))
     n = r.current
-    assert set(n.cases) == ids(week, "C2", "C5", "C6")
-    assert (n.fcr.value, n.csat.value) == (0.0, 0.5)  # CSAT 2 and 4
-    agent = report(db, workspace, Filters(agent_id=week.agent_id)).current
-    assert set(agent.cases) == ids(week, "C2", "C3", "C4", "C7")  # assignee, else the first human answer
+    assert set(drill_ids(db, r, "cases", "num")) == ids(week, "C2", "C5", "C6")
+    assert (n.ratios["fcr"].value, n.csat.value) == (0.0, 0.5)  # CSAT 2 and 4
+    agent = report(db, workspace, Filters(agent_id=week.agent_id))
+    # The agent is the assignee, or else the person who answered first.
+    assert set(drill_ids(db, agent, "cases", "num")) == ids(week, "C2", "C3", "C4", "C7")
 
 
 def test_a_new_case_updates_the_earlier_cases_judgement(db: Session, workspace, week: Week) -> None:  # type: ignore[no-untyped-def]
@@ -160,15 +177,15 @@ def test_a_new_case_updates_the_earlier_cases_judgement(db: Session, workspace, 
     db.commit()
     c1 = db.scalar(select(CaseMetrics).where(CaseMetrics.case_id == week.cases["C1"].id))
     assert c1 is not None and c1.repeat_case_id == again.id
-    n = report(db, workspace).current
-    assert set(n.fcr.num) == ids(week, "C4")
-    assert n.ai_resolution.num == []
+    r = report(db, workspace)
+    assert set(drill_ids(db, r, "fcr", "num")) == ids(week, "C4")
+    assert r.current.ratios["ai_resolution"].num == 0
 
 
 def test_cases_resolved_recently_are_pending(db: Session, workspace, week: Week) -> None:  # type: ignore[no-untyped-def]
     admin = Principal(workspace_id=workspace.id, role=Role.ADMIN)
     early = build_report(db, admin, WEEK, Filters(), now=at(19, 12))
-    # On Jan 19 only C1 (resolved Jan 12 08:32) is past its 7-day window... and it is not yet: 12:00 > 08:32.
-    assert set(early.current.fcr.den) == ids(week, "C1")
-    assert len(early.current.pending) == 6
-    assert early.current.fcr.value == 1.0
+    # On Jan 19 12:00 only C1 (resolved Jan 12 08:32) is past its 7-day window.
+    assert set(drill_ids(db, early, "fcr", "den")) == ids(week, "C1")
+    assert early.current.pending == 6
+    assert early.current.ratios["fcr"].value == 1.0

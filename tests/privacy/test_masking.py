@@ -28,8 +28,7 @@ def test_personal_data_becomes_placeholders_and_comes_back():
     assert unmask(masked, mapping) == TEXT
     reply = "Pani [NAME_1], zwrot trafi na [IBAN_1]. Napiszemy na [EMAIL_1]."
     assert (
-        unmask(reply, mapping)
-        == "Pani Anna Kowalska, zwrot trafi na PL61 1090 1014 0000 0712 1981 2874. "
+        unmask(reply, mapping) == "Pani Anna Kowalska, zwrot trafi na PL61 1090 1014 0000 0712 1981 2874. "
         "Napiszemy na anna.k@example.pl."
     )
 

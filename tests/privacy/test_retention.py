@@ -9,11 +9,11 @@ from sprawa.cases.models import Attachment, Case, CaseStatus
 from sprawa.channels.base import InboundAttachment
 from sprawa.customers.models import Customer
 from sprawa.db import utcnow
+from sprawa.platform.audit import AuditEntry
 from sprawa.platform.inbound import InboundEvent, InboundStatus
 from sprawa.platform.jobs import Job
 from sprawa.privacy.actions.retention import JOB_KIND, dry_run, run_retention, schedule_retention
 from tests.cases.factories import inbound
-from tests.privacy.probe import probe
 
 
 def _close(db, case_id, *, intent=None):
@@ -40,11 +40,9 @@ def test_a_run_in_three_years_deletes_what_is_past_retention(db, runtime, worksp
         )
     )
     db.commit()
-    probe(runtime, "after-seed")
     [key] = db.scalars(select(Attachment.storage_key)).all()
     db.rollback()
     assert runtime.ingest.store.path(key).exists()
-    probe(runtime, "after-key")
 
     now = utcnow()
     assert dry_run(db, workspace.id, now) == {
@@ -73,20 +71,8 @@ def test_a_run_in_three_years_deletes_what_is_past_retention(db, runtime, worksp
     assert preview_soon["cases"] == 1 and preview_soon["complaint_cases_kept"] == 1
     db.rollback()
 
-    probe(runtime, "before-run")
-    runtime.engine.dispose()
-    import time, faulthandler, sys; t0 = time.time(); faulthandler.dump_traceback_later(5, file=sys.stderr)
-    from sqlalchemy import text as _t
-    with runtime.factory.begin() as session:
-        session.execute(_t("select 1"))
-    print("SELECT1 ok", time.time() - t0)
-    try:
-        with runtime.factory.begin() as session:
-            counts = run_retention(session, runtime.ingest.store, workspace.id, now + timedelta(days=25 * 31))
-    except Exception as exc:
-        print("FAILED AFTER", time.time() - t0, type(exc)); raise
-    with runtime.factory.begin() as session:
-        counts = run_retention(session, runtime.ingest.store, workspace.id, now + timedelta(days=25 * 31))
+    counts = run_retention(db, runtime.ingest.store, workspace.id, now + timedelta(days=25 * 31))
+    db.commit()
     assert counts["cases"] == 1 and counts["complaint_cases_kept"] == 1
     remaining = set(db.scalars(select(Case.id)))
     assert remaining == {complaint.case_id, active.case_id}
@@ -124,3 +110,15 @@ def test_admin_sets_retention_and_sees_the_dry_run(admin, agent):
     assert admin.client.get("/api/v1/privacy/retention/preview").json()["cases"] == 0
     [entry] = admin.client.get("/api/v1/audit", params={"action": "retention.updated"}).json()["items"]
     assert entry["data"]["changes"]["raw_inbound_days"] == {"from": 30, "to": 7}
+
+
+def test_the_daily_job_runs_every_workspace_and_queues_the_next_day(db, runtime, workspace, other_workspace):
+    from sprawa.privacy.tasks import run_retention_job
+
+    run_retention_job(runtime.ingest.store, runtime.factory, None)  # type: ignore[arg-type]
+    actions = db.scalars(
+        select(AuditEntry.workspace_id).where(AuditEntry.action == "privacy.retention")
+    ).all()
+    assert sorted(actions) == sorted([workspace.id, other_workspace.id])
+    assert db.scalar(select(func.count()).select_from(Job).where(Job.kind == JOB_KIND)) == 1
+    db.rollback()

@@ -405,14 +405,8 @@ def report(
             [(r.statement_received_at, r.refunded_at) for r in returns if r.refunded_at]
         ),
         complaint_outcomes=dict(Counter(str(c.decision) for c in complaints if c.decision)),
-        return_outcomes=dict(
-            Counter(
-                ("auto_approved" if r.auto_approved else str(r.status))
-                for r in returns
-                if r.status in (ReturnStatus.REFUNDED, ReturnStatus.REJECTED, ReturnStatus.CANCELLED)
-                or r.auto_approved
-            )
-        ),
+        return_outcomes=dict(Counter(str(r.status) for r in returns if r.status not in OPEN_RETURN)),
+        returns_auto_approved=sum(1 for r in returns if r.auto_approved),
         reasons_by_product=[
             ReasonCount(product=p, reason=r, count=n) for (p, r), n in reasons.most_common(20)
         ],

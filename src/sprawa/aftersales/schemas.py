@@ -225,5 +225,7 @@ class AftersalesReport(BaseModel):
     return_avg_refund_hours: float | None
     complaint_outcomes: dict[str, int]
     return_outcomes: dict[str, int]
+    # Approved by the rules without a person (inside the window, eligible items).
+    returns_auto_approved: int
     reasons_by_product: list[ReasonCount]
     generated_at: datetime

@@ -180,6 +180,8 @@ def _execute_pending(turn: Turn) -> Reply:
             text = turn.say("cancel_done", number=number, refund=line)
         elif action == ActionName.CHANGE_ADDRESS:
             text = turn.say("address_done", number=number, address=pending["args"].get("shown", ""))
+        elif action == ActionName.CHANGE_ITEMS:
+            text = turn.say("items_done", number=number, item=pending["args"].get("shown", ""))
         elif action == ActionName.START_RETURN:
             order = outcome.data.get("order")
             currency = order.currency if order is not None else "PLN"

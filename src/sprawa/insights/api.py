@@ -80,8 +80,10 @@ def report_params(
 ReportParams = Annotated[tuple[Period | None, Filters], Depends(report_params)]
 
 
-def _report(session: Session, principal: Principal, params: tuple[Period | None, Filters]) -> Report:
-    return build_report(session, principal, params[0], params[1])
+def _report(
+    session: Session, principal: Principal, params: tuple[Period | None, Filters], *, full: bool = True
+) -> Report:
+    return build_report(session, principal, params[0], params[1], full=full)
 
 
 @router.get("/dashboard", response_model=DashboardOut)
@@ -99,8 +101,8 @@ def get_drill_down(
     part: Annotated[str, Query(max_length=40)] = "num",
 ) -> DrillOut:
     """The cases behind one number (``part``: num or den of a ratio, or the group of a breakdown)."""
-    report = _report(db, principal, params)
-    ids = drill_ids(report, metric, part)
+    report = _report(db, principal, params, full=False)
+    ids = drill_ids(db, report, metric, part)
     rows = drill_cases(db, principal, ids)
     return DrillOut(
         metric=metric,
@@ -152,12 +154,12 @@ def export_csv(
 
     ``metrics`` gives the headline numbers; ``cases`` with ``metric``/``part`` the cases behind a number.
     """
-    report = _report(db, principal, params)
+    report = _report(db, principal, params, full=table != "cases")
     stamp = f"{report.period.start.isoformat()}_{report.period.end.isoformat()}"
     if table == "cases":
         if not metric:
             raise InvalidInput("say which number's cases to export (metric)", code="missing_metric")
-        cases = drill_cases(db, principal, drill_ids(report, metric, part), limit=100_000)
+        cases = drill_cases(db, principal, drill_ids(db, report, metric, part), limit=100_000)
         rows = [["id", "number", "subject", "status", "created_at", "channel"]]
         rows += [
             [c.id, c.number, c.subject, str(c.status), c.created_at.isoformat(), c.channel] for c in cases

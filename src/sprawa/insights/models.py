@@ -100,6 +100,7 @@ class CaseMetrics(Base):
     intent: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     created_hour: Mapped[int]  # hour of day in the workspace's time zone
+    created_date: Mapped[str] = mapped_column(String(10))  # local day, YYYY-MM-DD
     first_response_at: Mapped[datetime | None]
     first_response_by: Mapped[str | None] = mapped_column(String(8))  # agent | ai
     frt_seconds: Mapped[float | None]
@@ -115,6 +116,11 @@ class CaseMetrics(Base):
     came_back: Mapped[bool] = mapped_column(default=False)  # the customer wrote again within 7 days
     repeat_case_id: Mapped[str | None] = mapped_column(String(26))
     ai_handled: Mapped[bool] = mapped_column(default=False)
+    escalated: Mapped[bool] = mapped_column(default=False)
+    # Resolved on exactly one reply / with no human message, never reopened, no repeat contact: the
+    # 7-day window that makes them count (docs/metrics.md) is checked at read time.
+    fcr: Mapped[bool] = mapped_column(default=False)
+    ai_resolved: Mapped[bool] = mapped_column(default=False)
     escalation_reasons: Mapped[list[str]] = mapped_column(default=list)
     first_response_due_at: Mapped[datetime | None]
     resolution_due_at: Mapped[datetime | None]

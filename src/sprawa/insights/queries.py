@@ -8,24 +8,25 @@ counted. Definitions: ``docs/metrics.md`` (and ``DEFINITIONS`` below, shown as t
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, not_, or_, select, true
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
-from sprawa.auth.models import User
+from sprawa.auth.models import Role, User
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import Case, CaseStatus
 from sprawa.channels.models import Channel
 from sprawa.commerce.models import Order
 from sprawa.db import utcnow
 from sprawa.insights.actions.facts import REPEAT_WINDOW, local_midnight
-from sprawa.insights.models import CaseMetrics, SurveyKind, SurveyRequest, SurveyResponse
+from sprawa.insights.models import CaseMetrics, SurveyKind, SurveyRequest, SurveyResponse, SurveyStatus
 from sprawa.insights.schemas import (
     DEFAULT_PERIOD_DAYS,
     DashboardOut,
@@ -171,93 +172,55 @@ def default_period(zone: ZoneInfo, today: date | None = None) -> Period:
 
 
 # ------------------------------------------------------------------------------------------ numbers
+# Every number is one SQL condition over ``case_metrics`` (``conditions``): the dashboard sums it (one
+# indexed range read, aggregated by the database), the drill-down lists the case ids it holds. One
+# definition serves both, so a number and its cases can never disagree.
+
+M = CaseMetrics
+DURATIONS = {
+    "frt": M.frt_seconds,
+    "frt_business": M.frt_business_seconds,
+    "resolution": M.resolution_seconds,
+    "resolution_business": M.resolution_business_seconds,
+}
+RATIOS = ("fcr", "ai_resolution", "escalation", "reopen", "sla_first_response", "sla_resolution")
 
 
-@dataclass
-class Ratio:
-    num: list[str]
-    den: list[str]
-
-    @property
-    def value(self) -> float | None:
-        return len(self.num) / len(self.den) if self.den else None
+def _late(done: Any, due: Any, now: datetime) -> ColumnElement[bool]:
+    return and_(due.is_not(None), or_(and_(done.is_not(None), done > due), and_(done.is_(None), due < now)))
 
 
-@dataclass
-class Durations:
-    values: list[tuple[str, float]]
-
-    @property
-    def ids(self) -> list[str]:
-        return [i for i, _ in self.values]
-
-    @property
-    def median(self) -> float | None:
-        return statistics.median(v for _, v in self.values) if self.values else None
-
-    @property
-    def p90(self) -> float | None:
-        """Nearest rank: the smallest value with at least 90 % of the values at or below it."""
-        if not self.values:
-            return None
-        ordered = sorted(v for _, v in self.values)
-        return ordered[math.ceil(0.9 * len(ordered)) - 1]
+def judged(now: datetime) -> ColumnElement[bool]:
+    """The 7-day window after the first resolution (or after opening, when unresolved) is over."""
+    cutoff = now - REPEAT_WINDOW
+    return or_(
+        and_(M.first_resolved_at.is_not(None), M.first_resolved_at <= cutoff),
+        and_(M.first_resolved_at.is_(None), M.created_at <= cutoff),
+    )
 
 
-@dataclass
-class Numbers:
-    """Every number of one period, each keeping the case ids it counted."""
-
-    cases: list[str]
-    frt: Durations
-    frt_business: Durations
-    resolution: Durations
-    resolution_business: Durations
-    fcr: Ratio
-    ai_resolution: Ratio
-    pending: list[str]
-    escalation: Ratio
-    escalation_reasons: dict[str, list[str]]
-    reopen: Ratio
-    sla_first_response: Ratio
-    sla_resolution: Ratio
-    csat: Ratio
-    csat_scores: list[int]
-    csat_response_rate: Ratio
-    nps: float | None
-    nps_counts: dict[str, int]
-    nps_cases: list[str]
-    orders_after_chat: Ratio
-    revenue: dict[str, Any] = field(default_factory=dict)
-
-
-FACT_COLUMNS = (
-    CaseMetrics.case_id,
-    CaseMetrics.customer_id,
-    CaseMetrics.channel_id,
-    CaseMetrics.team_id,
-    CaseMetrics.agent_id,
-    CaseMetrics.intent,
-    CaseMetrics.created_at,
-    CaseMetrics.created_hour,
-    CaseMetrics.first_response_at,
-    CaseMetrics.frt_seconds,
-    CaseMetrics.frt_business_seconds,
-    CaseMetrics.first_resolved_at,
-    CaseMetrics.resolved_at,
-    CaseMetrics.resolution_seconds,
-    CaseMetrics.resolution_business_seconds,
-    CaseMetrics.replies_before_resolution,
-    CaseMetrics.agent_messages,
-    CaseMetrics.ai_messages,
-    CaseMetrics.reopen_count,
-    CaseMetrics.came_back,
-    CaseMetrics.repeat_case_id,
-    CaseMetrics.ai_handled,
-    CaseMetrics.escalation_reasons,
-    CaseMetrics.first_response_due_at,
-    CaseMetrics.resolution_due_at,
-)
+def conditions(now: datetime) -> dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]]:
+    """metric -> (numerator, denominator) conditions on a case's facts (docs/metrics.md)."""
+    done = judged(now)
+    resolved = M.first_resolved_at.is_not(None)
+    return {
+        "cases": (true(), true()),
+        "pending": (not_(done), true()),
+        "fcr": (and_(done, M.fcr.is_(True)), done),
+        "ai_resolution": (and_(done, M.ai_resolved.is_(True)), done),
+        "escalation": (and_(M.ai_handled.is_(True), M.escalated.is_(True)), M.ai_handled.is_(True)),
+        "reopen": (and_(resolved, M.reopen_count > 0), resolved),
+        "sla_first_response": (
+            _late(M.first_response_at, M.first_response_due_at, now),
+            M.first_response_due_at.is_not(None),
+        ),
+        "sla_resolution": (
+            _late(M.first_resolved_at, M.resolution_due_at, now),
+            M.resolution_due_at.is_not(None),
+        ),
+        **{key: (column.is_not(None), true()) for key, column in DURATIONS.items()},
+        "frt_p90": (M.frt_seconds.is_not(None), true()),
+    }
 
 
 def period_bounds(period: Period, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -265,276 +228,269 @@ def period_bounds(period: Period, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 def _fact_filters(workspace_id: str, filters: Filters) -> list[Any]:
-    where: list[Any] = [CaseMetrics.workspace_id == workspace_id]
+    where: list[Any] = [M.workspace_id == workspace_id]
     for column, value in (
-        (CaseMetrics.channel_id, filters.channel_id),
-        (CaseMetrics.team_id, filters.team_id),
-        (CaseMetrics.agent_id, filters.agent_id),
-        (CaseMetrics.intent, filters.intent),
+        (M.channel_id, filters.channel_id),
+        (M.team_id, filters.team_id),
+        (M.agent_id, filters.agent_id),
+        (M.intent, filters.intent),
     ):
         if value:
             where.append(column == value)
     return where
 
 
-@dataclass(slots=True)
-class Fact:
-    """One case's facts with the period-independent and the read-time judgements worked out once."""
+@dataclass(frozen=True)
+class Cohort:
+    """The period's cases (opened in [start, end), narrowed by the filters) of one workspace."""
 
-    case_id: str
-    customer_id: str
-    channel_id: str | None
-    team_id: str | None
-    agent_id: str | None
-    intent: str | None
-    created_at: datetime
-    created_hour: int
-    first_response_at: datetime | None
-    frt_seconds: float | None
-    frt_business_seconds: float | None
-    first_resolved_at: datetime | None
-    resolution_seconds: float | None
-    resolution_business_seconds: float | None
-    reopen_count: int
-    ai_handled: bool
-    escalation_reasons: list[str]
-    judged: bool
-    fcr: bool
-    ai_resolved: bool
-    first_response_due: bool
-    first_response_late: bool
-    resolution_due: bool
-    resolution_late: bool
+    workspace_id: str
+    start: datetime
+    end: datetime
+    filters: Filters
+
+    @property
+    def where(self) -> list[Any]:
+        return [
+            *_fact_filters(self.workspace_id, self.filters),
+            M.created_at >= self.start,
+            M.created_at < self.end,
+        ]
 
 
-def load_facts(
-    session: Session, workspace_id: str, start: datetime, end: datetime, filters: Filters, now: datetime
-) -> list[Fact]:
-    """The fact rows of the cases opened in [start, end), narrowed by the filters (one index range)."""
-    rows = session.execute(
-        select(*FACT_COLUMNS)
-        .where(*_fact_filters(workspace_id, filters), CaseMetrics.created_at >= start)
-        .where(CaseMetrics.created_at < end)
-        .order_by(CaseMetrics.created_at)
-    )
-    return [
-        Fact(
-            case_id=f.case_id,
-            customer_id=f.customer_id,
-            channel_id=f.channel_id,
-            team_id=f.team_id,
-            agent_id=f.agent_id,
-            intent=f.intent,
-            created_at=f.created_at,
-            created_hour=f.created_hour,
-            first_response_at=f.first_response_at,
-            frt_seconds=f.frt_seconds,
-            frt_business_seconds=f.frt_business_seconds,
-            first_resolved_at=f.first_resolved_at,
-            resolution_seconds=f.resolution_seconds,
-            resolution_business_seconds=f.resolution_business_seconds,
-            reopen_count=f.reopen_count,
-            ai_handled=f.ai_handled,
-            escalation_reasons=list(f.escalation_reasons or []),
-            judged=is_judged(f, now),
-            fcr=is_fcr(f),
-            ai_resolved=is_ai_resolved(f),
-            first_response_due=f.first_response_due_at is not None,
-            first_response_late=_breached(f.first_response_at, f.first_response_due_at, now),
-            resolution_due=f.resolution_due_at is not None,
-            resolution_late=_breached(f.first_resolved_at, f.resolution_due_at, now),
-        )
-        for f in rows
-    ]
+def _count(cond: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(sql_case((cond, 1), else_=0)), 0)
 
 
-def is_fcr(f: Any) -> bool:
-    return (
-        f.first_resolved_at is not None
-        and f.replies_before_resolution == 1
-        and f.reopen_count == 0
-        and not f.came_back
-        and f.repeat_case_id is None
-    )
+def counts(
+    session: Session, cohort: Cohort, now: datetime, group: Any = None
+) -> dict[Any, dict[str, tuple[int, int]]]:
+    """(numerator, denominator) of every ratio and the case count, per group (or for None: all)."""
+    conds = conditions(now)
+    keys = ["cases", "pending", *RATIOS]
+    columns = [c for key in keys for c in (_count(conds[key][0]), _count(conds[key][1]))]
+    stmt = select(group if group is not None else literal(None), *columns).where(*cohort.where)
+    if group is not None:
+        stmt = stmt.group_by(group)
+    out: dict[Any, dict[str, tuple[int, int]]] = {}
+    for row in session.execute(stmt):
+        values = list(row)[1:]
+        out[row[0]] = {key: (int(values[2 * i]), int(values[2 * i + 1])) for i, key in enumerate(keys)}
+    return out
 
 
-def is_ai_resolved(f: Any) -> bool:
-    return (
-        f.first_resolved_at is not None
-        and f.agent_messages == 0
-        and f.ai_messages > 0
-        and f.reopen_count == 0
-        and not f.came_back
-        and f.repeat_case_id is None
-    )
+def medians(session: Session, cohort: Cohort, group: Any = None) -> dict[Any, dict[str, Any]]:
+    """Median of every duration (and p90 of the first response), with how many cases had one, per group.
+
+    PostgreSQL computes them (percentile_cont = the usual median, percentile_disc(0.9) = nearest rank);
+    SQLite has no percentiles, so its values are read and ordered here (its scale is one shop).
+    """
+    key_col = group if group is not None else literal(None)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = select(
+            key_col,
+            *[func.percentile_cont(0.5).within_group(c) for c in DURATIONS.values()],
+            *[func.count(c) for c in DURATIONS.values()],
+            func.percentile_disc(0.9).within_group(M.frt_seconds),
+        ).where(*cohort.where)
+        if group is not None:
+            stmt = stmt.group_by(group)
+        out = {}
+        for row in session.execute(stmt):
+            values = list(row)[1:]
+            n = len(DURATIONS)
+            out[row[0]] = {
+                **{k: (values[i], int(values[n + i])) for i, k in enumerate(DURATIONS)},
+                "frt_p90": (values[2 * n], int(values[n])),
+            }
+        return out
+    series: dict[Any, dict[str, list[float]]] = defaultdict(lambda: {k: [] for k in DURATIONS})
+    for row in session.execute(select(key_col, *DURATIONS.values()).where(*cohort.where)):
+        for key, value in zip(DURATIONS, list(row)[1:], strict=True):
+            if value is not None:
+                series[row[0]][key].append(value)
+    result: dict[Any, dict[str, Any]] = {}
+    for group_key, values in series.items():
+        result[group_key] = {k: (statistics.median(v) if v else None, len(v)) for k, v in values.items()}
+        frt = sorted(values["frt"])
+        result[group_key]["frt_p90"] = (frt[math.ceil(0.9 * len(frt)) - 1] if frt else None, len(frt))
+    return result
 
 
-def is_judged(f: Any, now: datetime) -> bool:
-    """The 7-day window after the first resolution (or after opening, when unresolved) is over."""
-    since = f.first_resolved_at if f.first_resolved_at is not None else f.created_at
-    return since + REPEAT_WINDOW <= now
+@dataclass
+class Count:
+    num: int
+    den: int
+
+    @property
+    def value(self) -> float | None:
+        return self.num / self.den if self.den else None
 
 
-def _breached(done: datetime | None, due: datetime | None, now: datetime) -> bool:
-    return due is not None and (done > due if done is not None else now > due)
+@dataclass
+class Numbers:
+    """Every headline number of one period (counts; the cases behind each come from ``drill_ids``)."""
+
+    cases: int
+    pending: int
+    ratios: dict[str, Count]
+    durations: dict[str, tuple[float | None, int]]
+    escalation_reasons: dict[str, int]
+    csat: Count
+    csat_average: float | None
+    csat_response_rate: Count
+    nps: float | None
+    nps_counts: dict[str, int]
+    orders_after_chat: Count
+    revenue: dict[str, Any] = field(default_factory=dict)
+
+    def duration(self, key: str) -> float | None:
+        return self.durations.get(key, (None, 0))[0]
 
 
-def compute_numbers(facts: Sequence[Fact], surveys: "SurveyRows", revenue: dict[str, Any]) -> Numbers:
-    """Every headline number from the period's facts and survey rows (pure: easy to check by hand)."""
-    judged = [f.case_id for f in facts if f.judged]
-    resolved_once = [f for f in facts if f.first_resolved_at is not None]
-    handled = [f for f in facts if f.ai_handled]
+def escalation_reasons(session: Session, cohort: Cohort) -> dict[str, list[str]]:
     reasons: dict[str, list[str]] = defaultdict(list)
-    for f in handled:
-        for reason in f.escalation_reasons:
-            reasons[reason].append(f.case_id)
-    csat = [r for r in surveys.responses if r.kind == SurveyKind.CSAT]
-    nps = [r for r in surveys.responses if r.kind == SurveyKind.NPS]
-    promoters = sum(1 for r in nps if r.score >= 9)
-    detractors = sum(1 for r in nps if r.score <= 6)
+    rows = session.execute(
+        select(M.case_id, M.escalation_reasons).where(
+            *cohort.where, M.ai_handled.is_(True), M.escalated.is_(True)
+        )
+    )
+    for case_id, listed in rows:
+        for reason in listed or []:
+            reasons[reason].append(case_id)
+    return dict(sorted(reasons.items(), key=lambda kv: (-len(kv[1]), kv[0])))
+
+
+def compute_numbers(session: Session, cohort: Cohort, now: datetime) -> Numbers:
+    """The headline numbers of one cohort: a handful of aggregate queries, whatever its size."""
+    got = counts(session, cohort, now).get(None) or {k: (0, 0) for k in ["cases", "pending", *RATIOS]}
+    times = medians(session, cohort).get(None) or {k: (None, 0) for k in [*DURATIONS, "frt_p90"]}
+    surveys = survey_numbers(session, cohort)
+    revenue = load_revenue(session, cohort)
     return Numbers(
-        cases=[f.case_id for f in facts],
-        frt=Durations([(f.case_id, f.frt_seconds) for f in facts if f.frt_seconds is not None]),
-        frt_business=Durations(
-            [(f.case_id, f.frt_business_seconds) for f in facts if f.frt_business_seconds is not None]
-        ),
-        resolution=Durations(
-            [(f.case_id, f.resolution_seconds) for f in facts if f.resolution_seconds is not None]
-        ),
-        resolution_business=Durations(
-            [
-                (f.case_id, f.resolution_business_seconds)
-                for f in facts
-                if f.resolution_business_seconds is not None
-            ]
-        ),
-        fcr=Ratio([f.case_id for f in facts if f.judged and f.fcr], judged),
-        ai_resolution=Ratio([f.case_id for f in facts if f.judged and f.ai_resolved], judged),
-        pending=[f.case_id for f in facts if not f.judged],
-        escalation=Ratio([f.case_id for f in handled if f.escalation_reasons], [f.case_id for f in handled]),
-        escalation_reasons=dict(sorted(reasons.items(), key=lambda kv: (-len(kv[1]), kv[0]))),
-        reopen=Ratio(
-            [f.case_id for f in resolved_once if f.reopen_count > 0], [f.case_id for f in resolved_once]
-        ),
-        sla_first_response=Ratio(
-            [f.case_id for f in facts if f.first_response_late],
-            [f.case_id for f in facts if f.first_response_due],
-        ),
-        sla_resolution=Ratio(
-            [f.case_id for f in facts if f.resolution_late],
-            [f.case_id for f in facts if f.resolution_due],
-        ),
-        csat=Ratio([r.case_id or "" for r in csat if r.score >= 4], [r.case_id or "" for r in csat]),
-        csat_scores=[r.score for r in csat],
-        csat_response_rate=Ratio(
-            [r.case_id or "" for r in surveys.sent if r.status == "answered"],
-            [r.case_id or "" for r in surveys.sent],
-        ),
-        nps=round(100 * (promoters - detractors) / len(nps), 1) if nps else None,
-        nps_counts={
-            "promoters": promoters,
-            "passives": len(nps) - promoters - detractors,
-            "detractors": detractors,
-        },
-        nps_cases=[r.case_id for r in nps if r.case_id],
-        orders_after_chat=Ratio(revenue.get("case_ids", []), revenue.get("den_ids", [])),
-        revenue={k: v for k, v in revenue.items() if k not in ("case_ids", "den_ids")},
+        cases=got["cases"][0],
+        pending=got["pending"][0],
+        ratios={k: Count(*got[k]) for k in RATIOS},
+        durations=times,
+        escalation_reasons={k: len(v) for k, v in escalation_reasons(session, cohort).items()},
+        csat=surveys["csat"],
+        csat_average=surveys["csat_average"],
+        csat_response_rate=surveys["response_rate"],
+        nps=surveys["nps"],
+        nps_counts=surveys["nps_counts"],
+        orders_after_chat=Count(len(revenue.pop("case_ids")), revenue.pop("answered")),
+        revenue=revenue,
     )
 
 
 # ------------------------------------------------------------------------------------------ surveys
 
 
-@dataclass
-class SurveyRows:
-    responses: list[Any]
-    sent: list[Any]
-
-
-def load_surveys(
-    session: Session, workspace_id: str, start: datetime, end: datetime, filters: Filters
-) -> SurveyRows:
-    """Survey answers received and CSAT surveys sent in [start, end); case filters apply through the case."""
-    narrowed = any(filters.query().values())
-    responses = select(
-        SurveyResponse.kind, SurveyResponse.score, SurveyResponse.case_id, SurveyResponse.created_at
-    ).where(
-        SurveyResponse.workspace_id == workspace_id,
-        SurveyResponse.created_at >= start,
-        SurveyResponse.created_at < end,
+def _responses(cohort: Cohort, kind: SurveyKind) -> Select[Any]:
+    """Answers of ``kind`` given in the period; with filters, only those about cases the filters keep."""
+    stmt = select(SurveyResponse.case_id, SurveyResponse.score, SurveyResponse.created_at).where(
+        SurveyResponse.workspace_id == cohort.workspace_id,
+        SurveyResponse.kind == kind,
+        SurveyResponse.created_at >= cohort.start,
+        SurveyResponse.created_at < cohort.end,
     )
-    sent = select(SurveyRequest.case_id, SurveyRequest.status).where(
-        SurveyRequest.workspace_id == workspace_id,
+    if cohort.filters.query():
+        stmt = stmt.join(M, M.case_id == SurveyResponse.case_id).where(
+            *_fact_filters(cohort.workspace_id, cohort.filters)
+        )
+    return stmt
+
+
+def _sent(cohort: Cohort) -> Select[Any]:
+    stmt = select(SurveyRequest.case_id, SurveyRequest.status).where(
+        SurveyRequest.workspace_id == cohort.workspace_id,
         SurveyRequest.kind == SurveyKind.CSAT,
-        SurveyRequest.sent_at >= start,
-        SurveyRequest.sent_at < end,
+        SurveyRequest.sent_at >= cohort.start,
+        SurveyRequest.sent_at < cohort.end,
     )
-    if narrowed:
-        where = _fact_filters(workspace_id, filters)
-        responses = responses.join(CaseMetrics, CaseMetrics.case_id == SurveyResponse.case_id).where(*where)
-        sent = sent.join(CaseMetrics, CaseMetrics.case_id == SurveyRequest.case_id).where(*where)
-    return SurveyRows(
-        responses=list(session.execute(responses.order_by(SurveyResponse.created_at)).all()),
-        sent=list(session.execute(sent).all()),
-    )
+    if cohort.filters.query():
+        stmt = stmt.join(M, M.case_id == SurveyRequest.case_id).where(
+            *_fact_filters(cohort.workspace_id, cohort.filters)
+        )
+    return stmt
+
+
+def survey_numbers(session: Session, cohort: Cohort) -> dict[str, Any]:
+    csat = _responses(cohort, SurveyKind.CSAT).subquery()
+    n, good, average = session.execute(
+        select(func.count(), _count(csat.c.score >= 4), func.avg(csat.c.score)).select_from(csat)
+    ).one()
+    sent = _sent(cohort).subquery()
+    sent_n, answered = session.execute(
+        select(func.count(), _count(sent.c.status == SurveyStatus.ANSWERED)).select_from(sent)
+    ).one()
+    nps = _responses(cohort, SurveyKind.NPS).subquery()
+    total, promoters, detractors = session.execute(
+        select(func.count(), _count(nps.c.score >= 9), _count(nps.c.score <= 6)).select_from(nps)
+    ).one()
+    return {
+        "csat": Count(int(good), int(n)),
+        "csat_average": float(average) if average is not None else None,
+        "response_rate": Count(int(answered), int(sent_n)),
+        "nps": round(100 * (promoters - detractors) / total, 1) if total else None,
+        "nps_counts": {
+            "promoters": int(promoters),
+            "passives": int(total - promoters - detractors),
+            "detractors": int(detractors),
+        },
+    }
 
 
 # ------------------------------------------------------------------------------------------ revenue
 
 
-def load_revenue(
-    session: Session, workspace_id: str, facts: Sequence[Any], start: datetime, end: datetime
-) -> dict[str, Any]:
+def _plus_hours(session: Session, column: Any, hours: int) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return column + literal(timedelta(hours=hours))
+    # SQLite keeps UTC timestamps as ISO text; datetime() gives the same layout (without the fraction).
+    return func.strftime("%Y-%m-%d %H:%M:%f", column, f"+{hours} hours")
+
+
+def load_revenue(session: Session, cohort: Cohort) -> dict[str, Any]:
     """Orders from the shop cache placed within 24 h after a case's first reply, and the average basket."""
-    answered = [f for f in facts if f.first_response_at is not None]
-    total_orders = session.execute(
+    answered = (
+        session.scalar(select(func.count()).where(*cohort.where, M.first_response_at.is_not(None))) or 0
+    )
+    orders_n, orders_avg = session.execute(
         select(func.count(), func.avg(Order.total)).where(
-            Order.workspace_id == workspace_id, Order.placed_at >= start, Order.placed_at < end
+            Order.workspace_id == cohort.workspace_id,
+            Order.placed_at >= cohort.start,
+            Order.placed_at < cohort.end,
         )
     ).one()
-    if not total_orders[0] and not answered:
-        return {"available": False, "case_ids": [], "den_ids": []}
-    by_customer: dict[str, list[Any]] = defaultdict(list)
-    customers = sorted({f.customer_id for f in answered})
-    for chunk_start in range(0, len(customers), 1000):
-        rows = session.execute(
-            select(Order.customer_id, Order.placed_at, Order.total).where(
-                Order.workspace_id == workspace_id,
-                Order.customer_id.in_(customers[chunk_start : chunk_start + 1000]),
-                Order.placed_at >= start,
-                Order.placed_at < end + ORDER_AFTER_CHAT,
-            )
+    rows = session.execute(
+        select(M.case_id, Order.total)
+        .join(Order, Order.customer_id == M.customer_id)
+        .where(
+            *cohort.where,
+            Order.workspace_id == cohort.workspace_id,
+            M.first_response_at.is_not(None),
+            Order.placed_at >= M.first_response_at,
+            Order.placed_at <= _plus_hours(session, M.first_response_at, 24),
         )
-        for row in rows:
-            by_customer[row.customer_id].append(row)
-    followed: list[str] = []
-    baskets: list[Decimal] = []
-    for f in answered:
-        orders = [
-            o
-            for o in by_customer.get(f.customer_id, [])
-            if f.first_response_at <= o.placed_at <= f.first_response_at + ORDER_AFTER_CHAT
-        ]
-        if orders:
-            followed.append(f.case_id)
-            baskets.extend(Decimal(o.total) for o in orders)
+    ).all()
+    baskets = [Decimal(total) for _, total in rows]
     return {
-        "available": bool(total_orders[0]),
-        "case_ids": followed,
-        "den_ids": [f.case_id for f in answered],
+        "available": bool(orders_n),
+        "answered": int(answered),
+        "case_ids": list(dict.fromkeys(case_id for case_id, _ in rows)),
         "orders_after_chat": len(baskets),
         "revenue_after_chat": float(sum(baskets)) if baskets else 0.0,
         "basket_after_chat": float(sum(baskets) / len(baskets)) if baskets else None,
-        "orders_in_period": int(total_orders[0]),
-        "basket_all_orders": float(total_orders[1]) if total_orders[1] is not None else None,
+        "orders_in_period": int(orders_n),
+        "basket_all_orders": float(orders_avg) if orders_avg is not None else None,
     }
 
 
 # ------------------------------------------------------------------------------------------ backlog
 
 
-def backlog(session: Session, principal: Principal, filters: Filters, now: datetime) -> dict[str, Any]:
-    """Open cases right now, by status and by age (time since opened)."""
+def _backlog_where(principal: Principal, filters: Filters) -> list[Any]:
     where = [
         Case.workspace_id == principal.workspace_id,
         Case.status.in_(OPEN_STATES),
@@ -548,21 +504,53 @@ def backlog(session: Session, principal: Principal, filters: Filters, now: datet
     ):
         if value:
             where.append(column == value)
-    rows = session.execute(select(Case.id, Case.status, Case.created_at).where(*where)).all()
-    by_status: dict[str, list[str]] = {str(s): [] for s in OPEN_STATES}
-    by_age: dict[str, list[str]] = {label: [] for label, _ in AGE_BUCKETS}
-    for row in rows:
-        by_status[str(row.status)].append(row.id)
-        age = now - row.created_at
-        label = next(label for label, limit in AGE_BUCKETS if limit is None or age < limit)
-        by_age[label].append(row.id)
-    oldest = min((r.created_at for r in rows), default=None)
+    return where
+
+
+def _age_conditions(now: datetime) -> dict[str, ColumnElement[bool]]:
+    out: dict[str, ColumnElement[bool]] = {}
+    newer_than = None
+    for label, limit in AGE_BUCKETS:
+        older = Case.created_at <= now - newer_than if newer_than is not None else true()
+        younger = Case.created_at > now - limit if limit is not None else true()
+        out[label] = and_(older, younger)
+        newer_than = limit
+    return out
+
+
+def backlog(session: Session, principal: Principal, filters: Filters, now: datetime) -> dict[str, Any]:
+    """Open cases right now, by status and by age (time since opened), counted by the database."""
+    where = _backlog_where(principal, filters)
+    by_status = dict.fromkeys((str(s) for s in OPEN_STATES), 0)
+    for status, n in session.execute(select(Case.status, func.count()).where(*where).group_by(Case.status)):
+        by_status[str(status)] = int(n)
+    ages = _age_conditions(now)
+    row = session.execute(
+        select(func.min(Case.created_at), *[_count(c) for c in ages.values()]).where(*where)
+    ).one()
+    oldest = row[0]
+    if isinstance(oldest, str):  # an aggregate skips the column type on SQLite
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
     return {
-        "ids": [r.id for r in rows],
+        "total": sum(by_status.values()),
         "by_status": by_status,
-        "by_age": by_age,
+        "by_age": {label: int(n) for label, n in zip(ages, row[1:], strict=True)},
         "oldest_age_seconds": (now - oldest).total_seconds() if oldest else None,
     }
+
+
+def backlog_ids(
+    session: Session, principal: Principal, filters: Filters, now: datetime, part: str
+) -> list[str]:
+    where = _backlog_where(principal, filters)
+    ages = _age_conditions(now)
+    if part in ages:
+        where.append(ages[part])
+    elif part in {str(s) for s in OPEN_STATES}:
+        where.append(Case.status == part)
+    return list(session.scalars(select(Case.id).where(*where).order_by(Case.created_at.desc())))
 
 
 # ------------------------------------------------------------------------------------------ breakdowns
@@ -572,62 +560,61 @@ def backlog(session: Session, principal: Principal, filters: Filters, now: datet
 class Dimension:
     key: str
     title: str
-    value: Callable[[Any], str | None]
-    filter_field: str | None
+    column: Any
+    filter_field: str
 
 
 DIMENSIONS = [
-    Dimension("channel", "Kanał", lambda f: f.channel_id, "channel_id"),
-    Dimension("team", "Zespół", lambda f: f.team_id, "team_id"),
-    Dimension("agent", "Konsultant", lambda f: f.agent_id, "agent_id"),
-    Dimension("intent", "Temat (intencja)", lambda f: f.intent, "intent"),
+    Dimension("channel", "Kanał", M.channel_id, "channel_id"),
+    Dimension("team", "Zespół", M.team_id, "team_id"),
+    Dimension("agent", "Konsultant", M.agent_id, "agent_id"),
+    Dimension("intent", "Temat (intencja)", M.intent, "intent"),
 ]
 
 
 def labels(session: Session, workspace_id: str) -> dict[str, dict[str, str]]:
     """Display names of the workspace's channels, teams and users, keyed by id."""
+    channels = select(Channel.id, Channel.name).where(Channel.workspace_id == workspace_id)
+    teams = select(Team.id, Team.name).where(Team.workspace_id == workspace_id)
+    users = select(User.id, User.name).where(User.workspace_id == workspace_id)
     return {
-        "channel": dict(
-            session.execute(
-                select(Channel.id, Channel.name).where(Channel.workspace_id == workspace_id)
-            ).all()
-        ),
-        "team": dict(
-            session.execute(select(Team.id, Team.name).where(Team.workspace_id == workspace_id)).all()
-        ),
-        "agent": dict(
-            session.execute(select(User.id, User.name).where(User.workspace_id == workspace_id)).all()
-        ),
+        "channel": {i: n for i, n in session.execute(channels)},
+        "team": {i: n for i, n in session.execute(teams)},
+        "agent": {i: n for i, n in session.execute(users)},
         "intent": dict(INTENT_LABELS),
     }
 
 
-def breakdown(facts: Sequence[Fact], surveys: SurveyRows, dim: Dimension) -> list[dict[str, Any]]:
-    """One row per value of the dimension: volume, times, FCR, AI resolution, reopen, CSAT."""
-    groups: dict[str | None, list[Any]] = defaultdict(list)
-    for f in facts:
-        groups[dim.value(f)].append(f)
-    group_of = {f.case_id: dim.value(f) for f in facts}
-    csat: dict[str | None, list[int]] = defaultdict(list)
-    for r in surveys.responses:
-        if r.kind == SurveyKind.CSAT and r.case_id in group_of:
-            csat[group_of[r.case_id]].append(r.score)
+def breakdown(session: Session, cohort: Cohort, now: datetime, column: Any) -> list[dict[str, Any]]:
+    """One row per value of a dimension: volume, times, FCR, AI resolution, reopen, CSAT."""
+    got = counts(session, cohort, now, column)
+    times = medians(session, cohort, column)
+    csat = _responses(cohort, SurveyKind.CSAT).subquery()
+    scores: dict[Any, tuple[int, int]] = {}
+    stmt = (
+        select(column, func.count(), _count(csat.c.score >= 4))
+        .select_from(csat)
+        .join(M, M.case_id == csat.c.case_id)
+        .group_by(column)
+    )
+    for key, n, good in session.execute(stmt):
+        scores[key] = (int(good), int(n))
     rows = []
-    for key, members in groups.items():
-        n = compute_numbers(members, SurveyRows([], []), {})
-        scores = csat.get(key, [])
+    for key, c in got.items():
+        t = times.get(key, {})
+        good, n = scores.get(key, (0, 0))
         rows.append(
             {
                 "key": key,
-                "cases": len(members),
-                "frt": n.frt.median,
-                "frt_business": n.frt_business.median,
-                "resolution": n.resolution.median,
-                "fcr": n.fcr.value,
-                "ai_resolution": n.ai_resolution.value,
-                "reopen": n.reopen.value,
-                "csat": sum(1 for s in scores if s >= 4) / len(scores) if scores else None,
-                "csat_responses": len(scores),
+                "cases": c["cases"][0],
+                "frt": t.get("frt", (None, 0))[0],
+                "frt_business": t.get("frt_business", (None, 0))[0],
+                "resolution": t.get("resolution", (None, 0))[0],
+                "fcr": Count(*c["fcr"]).value,
+                "ai_resolution": Count(*c["ai_resolution"]).value,
+                "reopen": Count(*c["reopen"]).value,
+                "csat": good / n if n else None,
+                "csat_responses": n,
             }
         )
     rows.sort(key=lambda r: (-r["cases"], str(r["key"])))
@@ -647,37 +634,32 @@ BREAKDOWN_COLUMNS = [
 ]
 
 
-def hourly_volume(facts: Iterable[Any]) -> list[tuple[int, list[str]]]:
-    hours: dict[int, list[str]] = {h: [] for h in range(24)}
-    for f in facts:
-        hours[f.created_hour].append(f.case_id)
-    return list(hours.items())
+def hourly_volume(session: Session, cohort: Cohort) -> list[tuple[int, int]]:
+    found = dict(
+        session.execute(
+            select(M.created_hour, func.count()).where(*cohort.where).group_by(M.created_hour)
+        ).all()
+    )
+    return [(h, int(found.get(h, 0))) for h in range(24)]
 
 
 def daily(
-    facts: Sequence[Fact], surveys: SurveyRows, period: Period, zone: ZoneInfo
-) -> dict[str, list[tuple[date, float | None]]]:
-    """Per local day: new cases, median first response, share resolved by AI (judged), CSAT."""
-    by_day: dict[date, list[Any]] = defaultdict(list)
-    for f in facts:
-        by_day[f.created_at.astimezone(zone).date()].append(f)
+    session: Session, cohort: Cohort, period: Period, zone: ZoneInfo, now: datetime
+) -> dict[str, list[Any]]:
+    """Per local day: new cases, median first response, share resolved by AI (of judged), CSAT."""
+    got = counts(session, cohort, now, M.created_date)
+    times = medians(session, cohort, M.created_date)
     csat_by_day: dict[date, list[int]] = defaultdict(list)
-    for r in surveys.responses:
-        if r.kind == SurveyKind.CSAT:
-            csat_by_day[r.created_at.astimezone(zone).date()].append(r.score)
-    out: dict[str, list[tuple[date, float | None]]] = {
-        "cases": [],
-        "frt": [],
-        "ai_resolution": [],
-        "csat": [],
-    }
+    for _case, score, created in session.execute(_responses(cohort, SurveyKind.CSAT)):
+        csat_by_day[created.astimezone(zone).date()].append(score)
+    out: dict[str, list[Any]] = {"cases": [], "frt": [], "ai_resolution": [], "csat": []}
     for day in period.dates():
-        members = by_day.get(day, [])
-        n = compute_numbers(members, SurveyRows([], []), {})
+        key = day.isoformat()
+        c = got.get(key)
         scores = csat_by_day.get(day, [])
-        out["cases"].append((day, float(len(members))))
-        out["frt"].append((day, n.frt.median))
-        out["ai_resolution"].append((day, n.ai_resolution.value))
+        out["cases"].append((day, float(c["cases"][0]) if c else 0.0))
+        out["frt"].append((day, times.get(key, {}).get("frt", (None, 0))[0]))
+        out["ai_resolution"].append((day, Count(*c["ai_resolution"]).value if c else None))
         out["csat"].append((day, sum(1 for s in scores if s >= 4) / len(scores) if scores else None))
     return out
 
@@ -692,15 +674,16 @@ class Report:
     filters: Filters
     zone: ZoneInfo
     now: datetime
-    facts: list[Any]
-    previous_facts: list[Any]
-    surveys: SurveyRows
+    cohort: Cohort
     current: Numbers
     previous: Numbers
     backlog: dict[str, Any]
-    days: dict[str, list[tuple[date, float | None]]]
     labels: dict[str, dict[str, str]]
     ai_quality: dict[str, Any]
+    days: dict[str, list[Any]] = field(default_factory=dict)
+    previous_days: list[float] = field(default_factory=list)
+    breakdowns: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    hours: list[tuple[int, int]] = field(default_factory=list)
 
 
 def build_report(
@@ -710,90 +693,76 @@ def build_report(
     filters: Filters,
     *,
     now: datetime | None = None,
-    with_previous: bool = True,
+    full: bool = True,
 ) -> Report:
-    """Everything the dashboard shows for a period (and the one before it, for the trend)."""
+    """The dashboard's numbers for a period; ``full`` adds the previous period, series and tables."""
     check_insights_reader(principal)
     now = now or utcnow()
     zone = workspace_zone(session, principal)
     period = period or default_period(zone, now.astimezone(zone).date())
     ws = principal.workspace_id
-
-    def numbers(p: Period) -> tuple[list[Any], SurveyRows, Numbers]:
-        start, end = period_bounds(p, zone)
-        facts = load_facts(session, ws, start, end, filters, now)
-        surveys = load_surveys(session, ws, start, end, filters)
-        revenue = load_revenue(session, ws, facts, start, end)
-        return facts, surveys, compute_numbers(facts, surveys, revenue)
-
-    facts, surveys, current = numbers(period)
+    cohort = Cohort(ws, *period_bounds(period, zone), filters)
     previous_period = period.previous()
-    previous_facts, _, previous = numbers(previous_period) if with_previous else ([], surveys, current)
-    start, end = period_bounds(period, zone)
-    return Report(
+    before = Cohort(ws, *period_bounds(previous_period, zone), filters)
+    current = compute_numbers(session, cohort, now)
+    report = Report(
         period=period,
         previous_period=previous_period,
         filters=filters,
         zone=zone,
         now=now,
-        facts=facts,
-        previous_facts=previous_facts,
-        surveys=surveys,
+        cohort=cohort,
         current=current,
-        previous=previous,
+        previous=compute_numbers(session, before, now) if full else current,
         backlog=backlog(session, principal, filters, now),
-        days=daily(facts, surveys, period, zone),
         labels=labels(session, ws),
-        ai_quality=ai_quality(session, ws, start, end, filters),
+        ai_quality=ai_quality(session, cohort) if full else {},
     )
+    if full:
+        report.days = daily(session, cohort, period, zone, now)
+        previous_counts = counts(session, before, now, M.created_date)
+        report.previous_days = [
+            float(previous_counts.get(d.isoformat(), {}).get("cases", (0, 0))[0])
+            for d in previous_period.dates()
+        ]
+        report.breakdowns = {d.key: breakdown(session, cohort, now, d.column) for d in DIMENSIONS}
+        report.hours = hourly_volume(session, cohort)
+    return report
 
 
-def drill_ids(report: Report, metric: str, part: str) -> list[str]:
+def drill_ids(session: Session, report: Report, metric: str, part: str) -> list[str]:
     """The case ids behind one number of the report (``part``: num | den | a group key)."""
-    n = report.current
-    ratios = {
-        "fcr": n.fcr,
-        "ai_resolution": n.ai_resolution,
-        "escalation": n.escalation,
-        "reopen": n.reopen,
-        "sla_first_response": n.sla_first_response,
-        "sla_resolution": n.sla_resolution,
-        "csat": n.csat,
-        "csat_response_rate": n.csat_response_rate,
-        "orders_after_chat": n.orders_after_chat,
-    }
-    durations = {
-        "frt": n.frt,
-        "frt_p90": n.frt,
-        "frt_business": n.frt_business,
-        "resolution": n.resolution,
-        "resolution_business": n.resolution_business,
-    }
-    if metric in ratios:
-        ratio = ratios[metric]
-        return ratio.num if part == "num" else ratio.den
-    if metric in durations:
-        return durations[metric].ids
-    if metric == "cases":
-        return n.cases
-    if metric == "pending":
-        return n.pending
-    if metric == "nps":
-        return n.nps_cases
+    cohort, now = report.cohort, report.now
+    conds = conditions(now)
+    if metric in conds:
+        cond = conds[metric][1] if part == "den" else conds[metric][0]
+        return list(session.scalars(select(M.case_id).where(*cohort.where, cond).order_by(M.created_at)))
+    if metric == "hour" and part.isdigit():
+        return list(session.scalars(select(M.case_id).where(*cohort.where, M.created_hour == int(part))))
     if metric == "escalation_reason":
-        return n.escalation_reasons.get(part, [])
+        return escalation_reasons(session, cohort).get(part, [])
+    if metric in ("csat", "nps"):
+        kind = SurveyKind.CSAT if metric == "csat" else SurveyKind.NPS
+        rows = session.execute(_responses(cohort, kind)).all()
+        keep = (lambda s: s >= 4) if (metric == "csat" and part == "num") else (lambda s: True)
+        return [r.case_id for r in rows if r.case_id and keep(r.score)]
+    if metric == "csat_response_rate":
+        rows = session.execute(_sent(cohort)).all()
+        return [r.case_id for r in rows if r.case_id and (part == "den" or r.status == SurveyStatus.ANSWERED)]
+    if metric == "orders_after_chat":
+        if part == "den":
+            return list(
+                session.scalars(select(M.case_id).where(*cohort.where, M.first_response_at.is_not(None)))
+            )
+        return load_revenue(session, cohort)["case_ids"]
     if metric == "backlog":
-        return (
-            report.backlog["by_status"].get(part)
-            or report.backlog["by_age"].get(part)
-            or report.backlog["ids"]
-        )
-    if metric == "hour":
-        return dict(hourly_volume(report.facts)).get(int(part), []) if part.isdigit() else []
-    if metric == "flags":
-        return report.ai_quality.get("flag_cases", {}).get(part, [])
-    if metric == "unanswered":
-        return next((c["case_ids"] for c in report.ai_quality.get("unanswered", []) if c["key"] == part), [])
+        principal = Principal(workspace_id=cohort.workspace_id, role=Role.ADMIN)
+        return backlog_ids(session, principal, report.filters, now, part)
+    if metric in ("flags", "unanswered"):
+        quality = ai_quality(session, cohort)
+        if metric == "flags":
+            return quality["flag_cases"].get(part, [])
+        return next((c["case_ids"] for c in quality["unanswered"] if c["key"] == part), [])
     return []
 
 
@@ -812,16 +781,12 @@ def drill_cases(session: Session, principal: Principal, ids: Sequence[str], limi
                     Case.created_at,
                     Channel.name.label("channel"),
                 )
-                .outerjoin(Channel, and_(Channel.id == Case.channel_id))
+                .outerjoin(Channel, Channel.id == Case.channel_id)
                 .where(Case.workspace_id == principal.workspace_id, Case.id.in_(wanted[start : start + 1000]))
             ).all()
         )
     rows.sort(key=lambda r: r.created_at, reverse=True)
     return rows[:limit]
-
-
-def volume_by(facts: Iterable[Any], value: Callable[[Any], str | None]) -> Counter[str | None]:
-    return Counter(value(f) for f in facts)
 
 
 # ------------------------------------------------------------------------------------------ AI quality
@@ -961,9 +926,7 @@ def cluster_questions(questions: Sequence[tuple[str, str]], threshold: float = 0
     return out
 
 
-def ai_quality(
-    session: Session, workspace_id: str, start: datetime, end: datetime, filters: Filters
-) -> dict[str, Any]:
+def ai_quality(session: Session, cohort: Cohort) -> dict[str, Any]:
     """Agent flags on AI replies by kind, knowledge misses grouped into topics, AI reply counts.
 
     All for the cases opened in the period (the same cohort as the other numbers).
@@ -971,21 +934,17 @@ def ai_quality(
     from sprawa.ai.models import AIDecision, AIFlag
     from sprawa.cases.models import Message
 
-    cohort = [
-        *_fact_filters(workspace_id, filters),
-        CaseMetrics.created_at >= start,
-        CaseMetrics.created_at < end,
-    ]
+    where = cohort.where
     flag_rows = session.execute(
         select(AIFlag.kind, AIFlag.case_id)
         .join(CaseMetrics, CaseMetrics.case_id == AIFlag.case_id)
-        .where(*cohort)
+        .where(*where)
     ).all()
     flag_cases: dict[str, list[str]] = defaultdict(list)
     for kind, case_id in flag_rows:
         flag_cases[str(kind)].append(case_id)
     ai_replies = (
-        session.scalar(select(func.coalesce(func.sum(CaseMetrics.ai_messages), 0)).where(*cohort)) or 0
+        session.scalar(select(func.coalesce(func.sum(CaseMetrics.ai_messages), 0)).where(*where)) or 0
     )
     decisions = session.execute(
         select(
@@ -995,7 +954,7 @@ def ai_quality(
             AIDecision.message_ids,
         )
         .join(CaseMetrics, CaseMetrics.case_id == AIDecision.case_id)
-        .where(*cohort)
+        .where(*where)
         .order_by(AIDecision.created_at)
     ).all()
     misses = [
@@ -1030,72 +989,37 @@ def ai_quality(
 
 
 def _metric(key: str, unit: str, value: float | None, previous: float | None, **kw: Any) -> MetricOut:
-    return MetricOut(key=key, label=DEFINITIONS[key][0], unit=unit, value=value, previous=previous, **kw)  # type: ignore[arg-type]
+    label = DEFINITIONS[key][0]
+    return MetricOut(key=key, label=label, unit=unit, value=value, previous=previous, **kw)  # type: ignore[arg-type]
 
 
 def metrics_out(report: Report) -> list[MetricOut]:
     c, p = report.current, report.previous
 
-    def ratio(key: str, cur: Ratio, prev: Ratio) -> MetricOut:
-        return _metric(key, "ratio", cur.value, prev.value, numerator=len(cur.num), denominator=len(cur.den))
+    def ratio(key: str, cur: Count, prev: Count, **extra: Any) -> MetricOut:
+        return _metric(
+            key, "ratio", cur.value, prev.value, numerator=cur.num, denominator=cur.den, extra=extra
+        )
 
-    def duration(key: str, cur: Durations, prev: Durations, p90: bool = False) -> MetricOut:
-        pick = (lambda d: d.p90) if p90 else (lambda d: d.median)
-        return _metric(key, "seconds", pick(cur), pick(prev), denominator=len(cur.values))
+    def duration(key: str) -> MetricOut:
+        value, n = c.durations.get(key, (None, 0))
+        return _metric(key, "seconds", value, p.duration(key), denominator=n)
 
     revenue = c.revenue
     return [
-        _metric("cases", "count", float(len(c.cases)), float(len(p.cases)), denominator=len(c.cases)),
-        duration("frt", c.frt, p.frt),
-        duration("frt_p90", c.frt, p.frt, p90=True),
-        duration("frt_business", c.frt_business, p.frt_business),
-        duration("resolution", c.resolution, p.resolution),
-        duration("resolution_business", c.resolution_business, p.resolution_business),
-        _metric(
-            "fcr",
-            "ratio",
-            c.fcr.value,
-            p.fcr.value,
-            numerator=len(c.fcr.num),
-            denominator=len(c.fcr.den),
-            extra={"pending": len(c.pending)},
-        ),
-        _metric(
-            "ai_resolution",
-            "ratio",
-            c.ai_resolution.value,
-            p.ai_resolution.value,
-            numerator=len(c.ai_resolution.num),
-            denominator=len(c.ai_resolution.den),
-            extra={"pending": len(c.pending)},
-        ),
-        _metric(
-            "escalation",
-            "ratio",
-            c.escalation.value,
-            p.escalation.value,
-            numerator=len(c.escalation.num),
-            denominator=len(c.escalation.den),
-            extra={"reasons": {k: len(v) for k, v in c.escalation_reasons.items()}},
-        ),
-        ratio("reopen", c.reopen, p.reopen),
-        ratio("sla_first_response", c.sla_first_response, p.sla_first_response),
-        ratio("sla_resolution", c.sla_resolution, p.sla_resolution),
-        _metric(
-            "csat",
-            "ratio",
-            c.csat.value,
-            p.csat.value,
-            numerator=len(c.csat.num),
-            denominator=len(c.csat.den),
-            extra={"average": statistics.fmean(c.csat_scores) if c.csat_scores else None},
-        ),
+        _metric("cases", "count", float(c.cases), float(p.cases), denominator=c.cases),
+        *[duration(k) for k in ("frt", "frt_p90", "frt_business", "resolution", "resolution_business")],
+        ratio("fcr", c.ratios["fcr"], p.ratios["fcr"], pending=c.pending),
+        ratio("ai_resolution", c.ratios["ai_resolution"], p.ratios["ai_resolution"], pending=c.pending),
+        ratio("escalation", c.ratios["escalation"], p.ratios["escalation"], reasons=c.escalation_reasons),
+        *[ratio(k, c.ratios[k], p.ratios[k]) for k in ("reopen", "sla_first_response", "sla_resolution")],
+        ratio("csat", c.csat, p.csat, average=c.csat_average),
         ratio("csat_response_rate", c.csat_response_rate, p.csat_response_rate),
         _metric("nps", "score", c.nps, p.nps, denominator=sum(c.nps_counts.values()), extra=c.nps_counts),
         _metric(
             "backlog",
             "count",
-            float(len(report.backlog["ids"])),
+            float(report.backlog["total"]),
             None,
             extra={"oldest_age_seconds": report.backlog["oldest_age_seconds"]},
         ),
@@ -1104,8 +1028,8 @@ def metrics_out(report: Report) -> list[MetricOut]:
             "ratio",
             c.orders_after_chat.value if revenue.get("available") else None,
             p.orders_after_chat.value if p.revenue.get("available") else None,
-            numerator=len(c.orders_after_chat.num),
-            denominator=len(c.orders_after_chat.den),
+            numerator=c.orders_after_chat.num,
+            denominator=c.orders_after_chat.den,
             extra={
                 "orders": revenue.get("orders_after_chat", 0),
                 "revenue": revenue.get("revenue_after_chat", 0.0),
@@ -1124,14 +1048,23 @@ def metrics_out(report: Report) -> list[MetricOut]:
     ]
 
 
+STATUS_LABELS = {
+    "new": "Nowe",
+    "open": "Otwarte",
+    "pending_customer": "Czekają na klienta",
+    "pending_internal": "Czekają na nas (wewnętrznie)",
+}
+FLAG_LABELS = {"wrong": "Błędna", "incomplete": "Niepełna", "outdated": "Nieaktualna", "tone": "Ton"}
+
+
 def tables_out(report: Report) -> list[TableOut]:
     """Every table of the dashboard (the CSV export offers each of them)."""
     names = report.labels
     tables = []
     for dim in DIMENSIONS:
-        rows = breakdown(report.facts, report.surveys, dim)
+        rows = [dict(row) for row in report.breakdowns.get(dim.key, [])]
         for row in rows:
-            row["label"] = names[dim.key].get(row["key"] or "", row["key"] or "—") if row["key"] else "—"
+            row["label"] = names[dim.key].get(row["key"], row["key"]) if row["key"] else "—"
         tables.append(
             TableOut(
                 key=dim.key,
@@ -1142,7 +1075,7 @@ def tables_out(report: Report) -> list[TableOut]:
             )
         )
     n = report.current
-    handled = len(n.escalation.den)
+    handled = n.ratios["escalation"].den
     tables.append(
         TableOut(
             key="escalation_reasons",
@@ -1150,7 +1083,12 @@ def tables_out(report: Report) -> list[TableOut]:
             columns=["label", "cases", "share"],
             labels=["Powód", "Sprawy", "Udział w sprawach AI"],
             rows=[
-                {"key": k, "label": REASON_LABELS.get(k, k), "cases": len(v), "share": len(v) / handled}
+                {
+                    "key": k,
+                    "label": REASON_LABELS.get(k, k),
+                    "cases": v,
+                    "share": v / handled if handled else None,
+                }
                 for k, v in n.escalation_reasons.items()
             ],
         )
@@ -1161,13 +1099,10 @@ def tables_out(report: Report) -> list[TableOut]:
             title="Nowe sprawy według godziny",
             columns=["label", "cases"],
             labels=["Godzina", "Sprawy"],
-            rows=[
-                {"key": str(h), "label": f"{h:02d}:00", "cases": len(ids)}
-                for h, ids in hourly_volume(report.facts)
-            ],
+            rows=[{"key": str(h), "label": f"{h:02d}:00", "cases": v} for h, v in report.hours],
         )
     )
-    series = report.days
+    days = report.days
     tables.append(
         TableOut(
             key="daily",
@@ -1178,19 +1113,19 @@ def tables_out(report: Report) -> list[TableOut]:
                 {
                     "key": day.isoformat(),
                     "label": day.isoformat(),
-                    "cases": series["cases"][i][1],
-                    "frt": series["frt"][i][1],
-                    "ai_resolution": series["ai_resolution"][i][1],
-                    "csat": series["csat"][i][1],
+                    "cases": days["cases"][i][1],
+                    "frt": days["frt"][i][1],
+                    "ai_resolution": days["ai_resolution"][i][1],
+                    "csat": days["csat"][i][1],
                 }
-                for i, (day, _) in enumerate(series["cases"])
+                for i, (day, _) in enumerate(days.get("cases", []))
             ],
         )
     )
     backlog_rows = [
-        {"key": k, "label": STATUS_LABELS.get(k, k), "cases": len(v)}
+        {"key": k, "label": STATUS_LABELS.get(k, k), "cases": v}
         for k, v in report.backlog["by_status"].items()
-    ] + [{"key": k, "label": f"Wiek {k}", "cases": len(v)} for k, v in report.backlog["by_age"].items()]
+    ] + [{"key": k, "label": f"Wiek {k}", "cases": v} for k, v in report.backlog["by_age"].items()]
     tables.append(
         TableOut(
             key="backlog",
@@ -1208,7 +1143,8 @@ def tables_out(report: Report) -> list[TableOut]:
             columns=["label", "cases"],
             labels=["Rodzaj", "Oznaczenia"],
             rows=[
-                {"key": k, "label": FLAG_LABELS.get(k, k), "cases": v} for k, v in quality["flags"].items()
+                {"key": k, "label": FLAG_LABELS.get(k, k), "cases": v}
+                for k, v in quality.get("flags", {}).items()
             ],
         )
     )
@@ -1220,30 +1156,17 @@ def tables_out(report: Report) -> list[TableOut]:
             labels=["Temat (słowa)", "Sprawy", "Przykład"],
             rows=[
                 {"key": c["key"], "label": c["label"], "cases": c["count"], "example": c["example"]}
-                for c in quality["unanswered"]
+                for c in quality.get("unanswered", [])
             ],
         )
     )
     return tables
 
 
-STATUS_LABELS = {
-    "new": "Nowe",
-    "open": "Otwarte",
-    "pending_customer": "Czekają na klienta",
-    "pending_internal": "Czekają na nas (wewnętrznie)",
-}
-FLAG_LABELS = {"wrong": "Błędna", "incomplete": "Niepełna", "outdated": "Nieaktualna", "tone": "Ton"}
-
-
 def series_out(report: Report) -> list[SeriesOut]:
-    current = report.days
     return [
         SeriesOut(
-            key=key,
-            title=title,
-            unit=unit,
-            points=[(d.isoformat(), v) for d, v in current[key]],
+            key=key, title=title, unit=unit, points=[(d.isoformat(), v) for d, v in report.days.get(key, [])]
         )
         for key, title, unit in (
             ("cases", "Nowe sprawy dziennie", "count"),

@@ -130,27 +130,50 @@ def verify_chain(session: Session, workspace_id: str) -> int | None:
     return None
 
 
-def audit_read(session: Session, actor: AuditActor, subject_type: str, subject_id: str) -> None:
-    """Record that ``actor`` read a record of personal data, once the (read-only) request commits.
+def audit_after_commit(
+    session: Session,
+    workspace_id: str,
+    *,
+    actor_kind: str,
+    actor_id: str | None,
+    action: str,
+    subject_type: str,
+    subject_id: str | None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Append an entry in its own short write transaction once ``session`` commits (dropped on rollback).
 
-    A read request runs in a read-only unit of work, so the entry is appended in its own short write
-    transaction right after it; only people and tokens are audited, not the system's own reads.
+    For reads (a read-only unit of work cannot write) and for steps whose own transaction must not be
+    flushed early (the AI's turn).
     """
-    if actor.user_id is None and str(actor.kind) != "agent":
-        return
-    engine = session.get_bind()
-    writer = engine.execution_options(read_only=False)
+    writer = session.get_bind().execution_options(read_only=False)
 
     def append() -> None:
         with Session(writer) as audit_session, audit_session.begin():
             append_audit(
                 audit_session,
-                actor.workspace_id,
-                actor_kind=str(actor.kind),
-                actor_id=actor.user_id,
-                action=f"{subject_type}.read",
+                workspace_id,
+                actor_kind=actor_kind,
+                actor_id=actor_id,
+                action=action,
                 subject_type=subject_type,
                 subject_id=subject_id,
+                data=data,
             )
 
     on_commit(session, append)
+
+
+def audit_read(session: Session, actor: AuditActor, subject_type: str, subject_id: str) -> None:
+    """Record that a person or token read a record of personal data, once the request commits."""
+    if actor.user_id is None and str(actor.kind) != "agent":
+        return
+    audit_after_commit(
+        session,
+        actor.workspace_id,
+        actor_kind=str(actor.kind),
+        actor_id=actor.user_id,
+        action=f"{subject_type}.read",
+        subject_type=subject_type,
+        subject_id=subject_id,
+    )

@@ -68,26 +68,34 @@ class BodyLimit:
             await _too_large(send, limit)
             return
         received = 0
-        started = False
+        too_big = False
+        answered = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_big
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    too_big = True
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
+        async def guarded_send(message: Message) -> None:
+            # Frameworks may turn a failed body read into their own 400: the answer is 413 whatever they say.
+            nonlocal answered
+            if too_big:
+                if not answered:
+                    answered = True
+                    await _too_large(send, limit)
+                return
+            answered = answered or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, guarded_send)
         except BodyTooLarge:
-            if not started:
+            if not answered:
                 await _too_large(send, limit)
 
 

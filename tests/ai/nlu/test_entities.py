@@ -41,6 +41,8 @@ def test_order_numbers_default_and_shop_patterns() -> None:
     shop = [r"\b(SK-\d{6})\b"]
     assert found("mam SK-123456 i zamówienie 999", order_patterns=shop) == {"order_numbers": ["SK-123456"]}
     assert found("Czy macie rozmiar 42?") == {}
+    # A broken shop pattern is skipped, the defaults apply.
+    assert found("zamówienie 48213", order_patterns=["(unclosed"]) == {"order_numbers": ["48213"]}
 
 
 def test_paczkomat_codes() -> None:
@@ -97,3 +99,7 @@ def test_entities_shape_is_json_ready() -> None:
         "amounts", "dates", "nips", "ibans",
     }  # fmt: skip
     assert not Entities()
+
+
+def test_greeting_is_not_a_date() -> None:
+    assert found("Guten Morgen, wo ist mein Paket?") == {}

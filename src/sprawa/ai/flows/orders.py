@@ -172,10 +172,17 @@ _ADDRESS = re.compile(
 )
 
 
+_VARIANT_WORDS = re.compile(
+    r"rozmiar|kolor|wariant|size|colou?r|variant|розмір|колір|größe|farbe", re.IGNORECASE
+)
+
+
 def change_order(turn: Turn) -> Reply:
     order = resolve_order(turn, "change_order", frozenset(UNSHIPPED_STATES))
     if isinstance(order, Reply):
         return order
+    if _VARIANT_WORDS.search(turn.message.body_text):
+        return _change_variant(turn, order)
     preview = turn.act(
         ActionName.CHANGE_ADDRESS,
         {"order_number": order.number, "street": "-", "postcode": "00-000", "city": "-"},
@@ -240,4 +247,60 @@ def new_address(turn: Turn) -> Reply:
         args,
         turn.say("address_confirm", number=number, address=shown),
         f"Nowy adres zamówienia {number}: {shown} — poproszono o potwierdzenie.",
+    )
+
+
+def _change_variant(turn: Turn, order: OrderDetail) -> Reply:
+    """Another size or colour of a product in an unshipped order: the variant named in the message."""
+    text = turn.message.body_text
+    for line in order.items:
+        if not line.product_external_id:
+            continue
+        product = turn.act(ActionName.LOOKUP_PRODUCT, {"product_id": line.product_external_id})
+        if not product.ok:
+            continue
+        detail = product.data["products"][0]
+        named = [
+            v
+            for v in detail.variants
+            if v.external_id != line.variant_external_id
+            and any(
+                re.search(rf"(?<!\w){re.escape(str(value))}(?!\w)", text, re.IGNORECASE)
+                for value in v.options.values()
+            )
+        ]
+        if len(named) != 1:
+            continue
+        variant = named[0]
+        args = {
+            "order_number": order.number,
+            "changes": [{"line_id": line.external_id, "new_variant_id": variant.external_id}],
+        }
+        outcome = turn.act(ActionName.CHANGE_ITEMS, args)
+        if outcome.status == ActionStatus.DENIED:
+            return denied(turn, outcome, "change")
+        if outcome.status == ActionStatus.NEEDS_APPROVAL:
+            return approval(turn, outcome, "change")
+        options = ", ".join(str(v) for v in variant.options.values())
+        shown = f"{line.name}: {options}"
+        args["shown"] = shown
+        return ask_confirmation(
+            turn,
+            ActionName.CHANGE_ITEMS,
+            args,
+            turn.say(
+                "variant_confirm",
+                number=order.number,
+                item=shown,
+                price=turn.money(variant.price, order.currency),
+            ),
+            f"Zmiana wariantu w zamówieniu {order.number} na {shown} jest możliwa — "
+            "poproszono o potwierdzenie.",
+        )
+    return Reply(
+        turn.say("variant_unclear", number=order.number),
+        "variant_unclear",
+        "no single variant named in the message",
+        f"Nie rozpoznano, na jaki wariant zmienić produkt w zamówieniu {order.number} — zapytano klienta.",
+        progress=False,
     )

@@ -13,6 +13,8 @@ like "wczoraj" resolved against ``today``; a day and month without a year take t
 """
 
 import datetime as dt
+import functools
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -21,6 +23,8 @@ from typing import Any
 import phonenumbers
 from stdnum import iban as stdnum_iban
 from stdnum.pl import nip as stdnum_nip
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,7 @@ _RELATIVE = {
     0: ("dzisiaj", "dziś", "dzis", "today", "heute", "сьогодні"),
     -1: ("wczoraj", "yesterday", "gestern", "вчора"),
     -2: ("przedwczoraj", "vorgestern", "позавчора"),
-    1: ("jutro", "tomorrow", "morgen", "завтра"),
+    1: ("jutro", "tomorrow", "завтра"),  # not German "morgen": "Guten Morgen" is a greeting
 }
 _RELATIVE_RE = re.compile(
     r"(?<![\w])(" + "|".join(w for ws in _RELATIVE.values() for w in ws) + r")(?![\w])", re.I
@@ -158,9 +162,26 @@ def _s10_valid(number: str) -> bool:
 
 
 def compile_order_patterns(patterns: Sequence[str | re.Pattern[str]] | None) -> tuple[re.Pattern[str], ...]:
-    """Shop patterns (strings are compiled case-insensitively); a pattern's group 1 is the number."""
-    source = patterns if patterns else DEFAULT_ORDER_PATTERNS
-    return tuple(p if isinstance(p, re.Pattern) else re.compile(p, re.I) for p in source)
+    """Shop patterns (strings are compiled case-insensitively); a pattern's group 1 is the number.
+
+    An invalid shop pattern is skipped with a warning (a typo in shop settings must not stop the AI);
+    when none is usable the default patterns apply.
+    """
+    compiled = []
+    for p in patterns or ():
+        if isinstance(p, re.Pattern):
+            compiled.append(p)
+            continue
+        try:
+            compiled.append(_compile(p))
+        except re.error as exc:
+            log.warning("order-number pattern %r ignored: %s", p, exc)
+    return tuple(compiled) or tuple(_compile(p) for p in DEFAULT_ORDER_PATTERNS)
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
 
 
 _DEFAULT_ORDER_RE = compile_order_patterns(None)

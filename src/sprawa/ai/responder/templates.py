@@ -270,6 +270,24 @@ T: dict[str, dict[str, str]] = {
         "uk": "Не вдалося розпізнати адресу. Напишіть її одним рядком, напр. «ul. Leśna 5/2, 30-001 Kraków».",
         "de": "Ich konnte die Adresse nicht lesen. Bitte in einer Zeile, z. B. „ul. Leśna 5/2, 30-001 Kraków“.",
     },
+    "variant_confirm": {
+        "pl": "W zamówieniu {number} zmienię produkt na: {item} (cena {price}). Czy się zgadza? Proszę odpisać „tak”.",
+        "en": "In order {number} I will change the item to: {item} (price {price}). Is that right? Please reply “yes”.",
+        "uk": "У замовленні {number} я зміню товар на: {item} (ціна {price}). Усе правильно? Відповідайте «так».",
+        "de": "In der Bestellung {number} ändere ich den Artikel auf: {item} (Preis {price}). Stimmt das? Bitte antworten Sie mit „ja“.",
+    },
+    "variant_unclear": {
+        "pl": "Na jaki rozmiar lub kolor zmienić produkt w zamówieniu {number}? Proszę podać dokładnie, np. „rozmiar M”.",
+        "en": "Which size or colour should the item in order {number} be changed to? Please name it, e.g. “size M”.",
+        "uk": "На який розмір або колір змінити товар у замовленні {number}? Вкажіть, будь ласка, напр. «розмір M».",
+        "de": "Auf welche Größe oder Farbe soll der Artikel in der Bestellung {number} geändert werden? Z. B. „Größe M“.",
+    },
+    "items_done": {
+        "pl": "Gotowe — zmieniliśmy produkt w zamówieniu {number} na: {item}.",
+        "en": "Done — the item in order {number} is now: {item}.",
+        "uk": "Готово — товар у замовленні {number} змінено на: {item}.",
+        "de": "Erledigt — der Artikel in der Bestellung {number} ist jetzt: {item}.",
+    },
     "declined": {
         "pl": "Dobrze, niczego nie zmieniam. W czym jeszcze mogę pomóc?",
         "en": "All right, I won't change anything. Is there anything else I can help with?",

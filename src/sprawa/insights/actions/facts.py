@@ -336,6 +336,13 @@ def _facts(
     reasons: list[str] = []
     for decision_reasons in item.decisions:
         reasons.extend(r for r in decision_reasons if r not in reasons)
+    settled = (
+        first_resolved is not None and case.reopened_count == 0 and not came_back and repeat_case_id is None
+    )
+    replies_before = sum(1 for m in replies if m.created_at <= first_resolved) if first_resolved else 0
+    agent_messages = sum(1 for m in replies if m.author_kind == AuthorKind.AGENT)
+    ai_messages = sum(1 for m in replies if m.author_kind == AuthorKind.AI)
+    local = start.astimezone(zone)
     return {
         "id": case.id,
         "workspace_id": case.workspace_id,
@@ -348,7 +355,8 @@ def _facts(
         "agent_id": case.assignee_id or first_agent,
         "intent": case.intent,
         "created_at": start,
-        "created_hour": start.astimezone(zone).hour,
+        "created_hour": local.hour,
+        "created_date": local.date().isoformat(),
         "first_response_at": first.created_at if first else None,
         "first_response_by": str(first.author_kind) if first else None,
         "frt_seconds": (first.created_at - start).total_seconds() if first else None,
@@ -357,16 +365,17 @@ def _facts(
         "resolved_at": resolved_at,
         "resolution_seconds": (resolved_at - start).total_seconds() if resolved_at else None,
         "resolution_business_seconds": calendar.seconds(start, resolved_at) if resolved_at else None,
-        "replies_before_resolution": (
-            sum(1 for m in replies if m.created_at <= first_resolved) if first_resolved else 0
-        ),
-        "agent_messages": sum(1 for m in replies if m.author_kind == AuthorKind.AGENT),
-        "ai_messages": sum(1 for m in replies if m.author_kind == AuthorKind.AI),
+        "replies_before_resolution": replies_before,
+        "agent_messages": agent_messages,
+        "ai_messages": ai_messages,
         "reopen_count": case.reopened_count,
         "came_back": came_back,
         "repeat_case_id": repeat_case_id,
         "ai_handled": bool(item.decisions) or any(m.author_kind == AuthorKind.AI for m in replies),
         "escalation_reasons": reasons,
+        "escalated": bool(reasons),
+        "fcr": settled and replies_before == 1,
+        "ai_resolved": settled and agent_messages == 0 and ai_messages > 0,
         "first_response_due_at": case.first_response_due_at,
         "resolution_due_at": case.resolution_due_at,
         "computed_at": now,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 19:56:54.786537
+Create Date: 2026-11-23 20:04:07.903925
 """
 
 from collections.abc import Sequence
@@ -741,6 +741,7 @@ def upgrade() -> None:
     sa.Column('intent', sa.String(length=32), nullable=True),
     sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_hour', sa.Integer(), nullable=False),
+    sa.Column('created_date', sa.String(length=10), nullable=False),
     sa.Column('first_response_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('first_response_by', sa.String(length=8), nullable=True),
     sa.Column('frt_seconds', sa.Double(), nullable=True),
@@ -756,6 +757,9 @@ def upgrade() -> None:
     sa.Column('came_back', sa.Boolean(), nullable=False),
     sa.Column('repeat_case_id', sa.String(length=26), nullable=True),
     sa.Column('ai_handled', sa.Boolean(), nullable=False),
+    sa.Column('escalated', sa.Boolean(), nullable=False),
+    sa.Column('fcr', sa.Boolean(), nullable=False),
+    sa.Column('ai_resolved', sa.Boolean(), nullable=False),
     sa.Column('escalation_reasons', sa.JSON(), nullable=False),
     sa.Column('first_response_due_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('resolution_due_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),

@@ -16,7 +16,7 @@ from sprawa.cases.queries import list_cases
 from sprawa.cases.schemas import InboxSort
 from sprawa.deps import DbSession
 from sprawa.web import format as _format  # noqa: F401 (registers the template helpers)
-from sprawa.web.queries import OPEN, VIEW_BY_KEY, VIEWS, directory, inbox_counts
+from sprawa.web.queries import VIEW_BY_KEY, VIEWS, directory, inbox_counts
 from sprawa.web.render import CurrentPageUser, render
 
 router = APIRouter(include_in_schema=False)
@@ -53,8 +53,6 @@ def inbox_page(
         tag=tag or None,
         q=(q or "").strip() or None,
     )
-    if chosen.key == "open" and (channel or team):
-        filters = replace(filters, status=OPEN)
     page = list_cases(db, principal, filters, sort=sort, cursor=cursor or None, limit=PAGE_SIZE)
     params = {
         k: v

@@ -124,8 +124,8 @@ def drill_page(
         return _forbidden(request, user)
     if isinstance(params, str):
         return _problem(request, user, params)
-    report = build_report(db, user.principal, params[0], params[1], with_previous=False)
-    ids = drill_ids(report, metric, part)
+    report = build_report(db, user.principal, params[0], params[1], full=False)
+    ids = drill_ids(db, report, metric, part)
     rows = drill_cases(db, user.principal, ids)
     query = _query(report.period, report.filters)
     return render(
@@ -167,11 +167,10 @@ def dashboard_context(report: Report) -> dict[str, Any]:
     cards = [card(metrics[k], drill(k, DRILL_PART.get(k, "num"))) for k in CARD_ORDER]
     tables = {t.key: t for t in tables_out(report)}
     series = {s.key: s for s in series_out(report)}
-    previous_daily = _previous_daily(report)
     charts = {
         "cases": bar_chart(
             [(p[0], p[1] or 0.0, drill("cases", **_day(p[0]))) for p in series["cases"].points],
-            previous=previous_daily,
+            previous=report.previous_days,
             value_text=lambda v: f"{v:.0f}",
         ),
         "frt": line_chart(
@@ -246,16 +245,6 @@ CARD_ORDER = [
 
 def _day(day: str) -> dict[str, str]:
     return {"from": day, "to": day}
-
-
-def _previous_daily(report: Report) -> list[float]:
-    """New cases per day of the previous period, aligned day by day with the current one."""
-    counts = dict.fromkeys(report.previous_period.dates(), 0)
-    for f in report.previous_facts:
-        day = f.created_at.astimezone(report.zone).date()
-        if day in counts:
-            counts[day] += 1
-    return [float(v) for v in counts.values()]
 
 
 @dataclass

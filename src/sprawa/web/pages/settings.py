@@ -15,14 +15,14 @@ from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from sprawa.auth.queries import user_page, users_out
-from sprawa.channels.models import ChannelKind
+from sprawa.channels.models import Channel, ChannelKind
 from sprawa.channels.queries import readable_channels
 from sprawa.deps import Admin, DbSession
 from sprawa.knowledge.queries import access_article, article_page
 from sprawa.macros.queries import VARIABLES, readable_macros
 from sprawa.web import format as _format  # noqa: F401 (registers the template helpers)
 from sprawa.web.render import CurrentPageUser, PageUser, render
-from sprawa.workspaces.models import PolicyKind
+from sprawa.workspaces.models import PolicyKind, Team
 from sprawa.workspaces.queries import active_policies, readable_teams, teams_out, typed_policy
 from sprawa.workspaces.schemas import EscalationReason, Weekday
 
@@ -92,7 +92,7 @@ def settings_home() -> RedirectResponse:
 
 @router.get("/app/settings/channels", response_class=HTMLResponse)
 def channels_page(request: Request, db: DbSession, user: CurrentPageUser) -> HTMLResponse:
-    channels = db.scalars(readable_channels(user.principal).order_by("created_at")).all()
+    channels = db.scalars(readable_channels(user.principal).order_by(Channel.created_at)).all()
     return _settings_page(
         request,
         user,
@@ -121,7 +121,7 @@ def hours_page(request: Request, db: DbSession, user: CurrentPageUser) -> HTMLRe
 
 @router.get("/app/settings/teams", response_class=HTMLResponse)
 def teams_page(request: Request, db: DbSession, user: CurrentPageUser) -> HTMLResponse:
-    teams = teams_out(db, list(db.scalars(readable_teams(user.principal).order_by("name"))))
+    teams = teams_out(db, list(db.scalars(readable_teams(user.principal).order_by(Team.name))))
     users, _ = user_page(db, user.principal, None, 200)
     names = {u.id: u.name for u in users}
     return _settings_page(request, user, "teams", "teams", {"teams": teams, "names": names})

@@ -306,4 +306,5 @@
   wireDynamic();
   markSeen();
   scrollToEnd();
+  view.dataset.ready = "1"; // shortcuts and live updates are wired
 })();

@@ -63,5 +63,6 @@
     S.shortcut("Enter", () => { const row = rows()[selected]; if (row) location.href = row.querySelector("a").href; });
     S.shortcut("o", () => { const row = rows()[selected]; if (row) location.href = row.querySelector("a").href; });
     S.shortcut("/", () => document.getElementById("inbox-q").focus());
+    document.getElementById("inbox").dataset.ready = "1"; // shortcuts and live updates are wired
   });
 })();
