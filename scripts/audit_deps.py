@@ -40,7 +40,8 @@ def main() -> int:
         ids = ", ".join(v["id"] for v in dep["vulns"])
         print(f"pip-audit: {dep['name']} {dep.get('version', '')}: {ids}")
     print(
-        f"pip-audit: {len(deps)} pinned packages, {audited} audited, {len(vulnerable)} with known vulnerabilities."
+        f"pip-audit: {len(deps)} pinned packages, {audited} audited, "
+        f"{len(vulnerable)} with known vulnerabilities."
     )
     if skipped:
         print(

@@ -27,6 +27,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from sprawa.cases.api import files_router as files
     from sprawa.cases.api import router as cases
     from sprawa.cases.events import router as live
+    from sprawa.channels.allegro.api import router as allegro_connect
     from sprawa.channels.api import router as channels
     from sprawa.channels.form.api import router as form_inbound
     from sprawa.channels.meta.api import router as meta_inbound
@@ -53,7 +54,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     return [
         *[auth, web, ops, form_inbound, users, channels, knowledge, workspace_admin],
         *[live, webchat, webchat_demo],
-        *[whatsapp_inbound, meta_inbound],
+        *[whatsapp_inbound, meta_inbound, allegro_connect],
         *[cases, customers, macros, ai],
         *[privacy, files, web_privacy],
         *[aftersales],

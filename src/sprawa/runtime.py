@@ -27,6 +27,7 @@ from sprawa.privacy.tasks import job_handlers as privacy_jobs
 
 
 def build_adapters(http: SafeHttp, secret_key: str) -> dict[ChannelKind, ChannelAdapter]:
+    from sprawa.channels.allegro.service import AllegroAdapter
     from sprawa.channels.email.service import EmailAdapter
     from sprawa.channels.email.tokens import token_key
     from sprawa.channels.form.service import FormAdapter
@@ -41,6 +42,7 @@ def build_adapters(http: SafeHttp, secret_key: str) -> dict[ChannelKind, Channel
         ChannelKind.WHATSAPP: WhatsappAdapter(http, SecretBox(secret_key)),
         ChannelKind.MESSENGER: MetaPageAdapter(ChannelKind.MESSENGER, http),
         ChannelKind.INSTAGRAM: MetaPageAdapter(ChannelKind.INSTAGRAM, http),
+        ChannelKind.ALLEGRO: AllegroAdapter(http, SecretBox(secret_key)),
     }
 
 

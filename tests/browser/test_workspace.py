@@ -154,6 +154,8 @@ def test_keyboard_moves_through_the_inbox_and_the_case(
 
     page.keyboard.press("a")
     expect(page.locator("#ctl-assignee option:checked")).to_have_text("Agnieszka Wiśniewska")
+    page.click(".flag-toggle[data-flag=vip]")
+    expect(page.locator(".customer-panel .flag-vip")).to_be_visible()  # the live re-read shows the badge
     page.keyboard.press("n")
     expect(page.locator("#tab-note")).to_have_attribute("aria-selected", "true")
     page.keyboard.type("Sprawdzić u kuriera")

@@ -84,11 +84,12 @@ def test_nothing_acknowledged_is_lost_or_applied_twice_while_workers_are_killed(
             select(Message.id, Message.delivery_status).where(Message.direction == Direction.OUTBOUND)
         ).all()
         jobs = Counter(session.scalars(select(Job.status)))
+        unfinished = session.execute(select(Job.kind, Job.status).where(Job.status != JobStatus.DONE)).all()
     assert len(events) == len({key for key, _ in events}) == EVENTS
     assert {status for _, status in events} == {InboundStatus.PROCESSED}
     assert sorted(inbound) == sorted(key for key, _ in events)
     assert {status for _, status in outbound} == {DeliveryStatus.SENT}
-    assert jobs == {JobStatus.DONE: EVENTS + len(outbound)}
+    assert jobs == {JobStatus.DONE: EVENTS + len(outbound)}, unfinished
     applied = Counter(r.key for r in requests if r.applied)
     assert set(applied) == {message_id for message_id, _ in outbound}
     assert set(applied.values()) == {1}

@@ -189,3 +189,12 @@ def test_cases_resolved_recently_are_pending(db: Session, workspace, week: Week)
     assert set(drill_ids(db, early, "fcr", "den")) == ids(week, "C1")
     assert early.current.pending == 6
     assert early.current.ratios["fcr"].value == 1.0
+
+
+def test_every_number_is_defined_in_the_docs() -> None:
+    from pathlib import Path
+
+    from sprawa.insights.queries import DEFINITIONS
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text(encoding="utf-8")
+    assert [key for key in DEFINITIONS if f"`{key}`" not in docs] == []

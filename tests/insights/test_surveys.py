@@ -175,3 +175,21 @@ def test_surveys_before_the_policy_was_enabled_are_not_sent(db: Session, runtime
     workspace.settings = {"surveys": {"enabled_at": (utcnow() + timedelta(hours=1)).isoformat()}}
     case = resolved_case(db, runtime, channel)
     assert schedule_surveys(db, case.workspace_id) == 0
+
+
+def test_the_worker_sweep_refreshes_facts_schedules_surveys_and_queues_itself(
+    db: Session, runtime: Runtime, channel
+) -> None:  # type: ignore[no-untyped-def]
+    from sprawa.insights.models import CaseMetrics
+    from sprawa.insights.tasks import SWEEP_JOB, run_sweep_job, schedule_sweep
+
+    case = resolved_case(db, runtime, channel)
+    schedule_sweep(db)
+    db.commit()
+    job = db.scalar(select(Job).where(Job.kind == SWEEP_JOB))
+    assert job is not None
+    db.rollback()
+    run_sweep_job(runtime.factory, job)
+    assert count_rows(db, SurveyRequest, SurveyRequest.case_id == case.id) == 2
+    assert count_rows(db, CaseMetrics, CaseMetrics.case_id == case.id) == 1
+    assert count_rows(db, Job, Job.kind == SWEEP_JOB) == 2  # this run and the next one

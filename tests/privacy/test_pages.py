@@ -36,6 +36,8 @@ def test_admin_pages(db, runtime, channel, agent, admin):
 def test_agents_raise_requests_from_a_case_but_do_not_see_the_admin_pages(db, runtime, channel, agent):
     message = inbound(db, runtime, channel, "RODO")
     db.commit()
+    case_page = agent.client.get(f"/app/cases/{message.case_id}").text
+    assert f'href="/app/privacy/new?case_id={message.case_id}"' in case_page
     form = _ok(agent.client, f"/app/privacy/new?case_id={message.case_id}")
     assert f'data-case-id="{message.case_id}"' in form and "anna@example.pl" in form
     for path in ("/app/privacy", "/app/privacy/audit"):

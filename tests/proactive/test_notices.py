@@ -185,6 +185,8 @@ def test_settings_are_validated_and_admin_only(db, world, admin, agent):
         "/api/v1/proactive/settings", json={"enabled": True, "rules": {"late": {"hours": 0}}}
     )
     assert bad.status_code == 422
+    aware = admin.client.put("/api/v1/proactive/settings", json={"quiet_hours": {"start": "22:00:00Z"}})
+    assert aware.status_code == 422
     ok = admin.client.put(
         "/api/v1/proactive/settings", json={"enabled": True, "quiet_hours": {"start": "22:00"}}
     )

@@ -9,6 +9,7 @@ Without ``--database-url`` the run uses a fresh SQLite file in a temporary direc
 """
 
 import argparse
+import os
 import secrets
 import shutil
 import tempfile
@@ -129,26 +130,36 @@ def run_ui_bench(
                 for name, path in pages.items():
                     for _ in range(3):  # warm-up: template compilation, caches
                         assert client.get(path).status_code == 200, path
-                    times = []
+                    times, cpu = [], []
                     for _ in range(rounds):
-                        started = time.perf_counter()
+                        started, started_cpu = time.perf_counter(), time.process_time()
                         response = client.get(path)
                         times.append((time.perf_counter() - started) * 1000)
+                        cpu.append((time.process_time() - started_cpu) * 1000)
                         assert response.status_code == 200, path
                     times.sort()
+                    cpu.sort()
                     figures[name] = {
                         "p50_ms": round(percentile(times, 0.5), 1),
                         "p95_ms": round(percentile(times, 0.95), 1),
                         "max_ms": round(times[-1], 1),
+                        "cpu_p50_ms": round(percentile(cpu, 0.5), 1),
+                        "cpu_p95_ms": round(percentile(cpu, 0.95), 1),
                     }
         finally:
             runtime.close()
+        load = os.getloadavg()[0]
         out("")
         out(f"Server-side render time, {rounds} requests per page ({make_engine(url).dialect.name}):")
-        out(f"  {'page':<32} {'p50':>8} {'p95':>8} {'max':>8}")
+        out(f"  {'page':<32} {'p50':>8} {'p95':>8} {'max':>8} {'CPU p50':>8} {'CPU p95':>8}")
         for name, f in figures.items():
-            flag = "" if f["p95_ms"] < TARGET_MS else "  over the 100 ms target"
-            out(f"  {name:<32} {f['p50_ms']:>6.1f}ms {f['p95_ms']:>6.1f}ms {f['max_ms']:>6.1f}ms{flag}")
+            flag = "" if f["p95_ms"] < TARGET_MS else "  (p95 over 100 ms)"
+            out(
+                f"  {name:<32} {f['p50_ms']:>6.1f}ms {f['p95_ms']:>6.1f}ms {f['max_ms']:>6.1f}ms "
+                f"{f['cpu_p50_ms']:>6.1f}ms {f['cpu_p95_ms']:>6.1f}ms{flag}"
+            )
+        # Wall time on a busy machine includes waiting for a core; CPU time is the work itself.
+        out(f"{os.cpu_count()} CPU cores, 1-minute load average {load:.1f} during the run.")
         return figures
     finally:
         if not keep:

@@ -3,11 +3,18 @@
 from fastapi import APIRouter
 
 from sprawa.channels.models import ChannelKind
-from sprawa.channels.queries import access_channel, channel_out, channel_page
-from sprawa.channels.schemas import ChannelIn, ChannelOut, ChannelPatch, ConnectionCheckOut
+from sprawa.channels.queries import access_channel, channel_out, channel_page, quarantined_events
+from sprawa.channels.schemas import (
+    ChannelIn,
+    ChannelOut,
+    ChannelPatch,
+    ConnectionCheckOut,
+    QuarantinedEventOut,
+)
 from sprawa.channels.service import (
     check_channel_connection,
     do_create_channel,
+    do_replay_quarantined,
     do_set_channel_active,
     do_update_channel,
 )
@@ -74,3 +81,27 @@ def test_channel_connection(
 ) -> ConnectionCheckOut:
     """Log in to the provider with the stored credentials (IMAP + SMTP, Graph API...) and say how it went."""
     return check_channel_connection(db, admin, runtime.ingest, channel_id)
+
+
+@router.get("/{channel_id}/quarantine")
+def list_quarantined(
+    channel_id: str, db: DbSession, admin: Admin, limit: LimitQuery = DEFAULT_LIMIT
+) -> list[QuarantinedEventOut]:
+    """Messages the channel could not take in (e.g. malformed mail), newest first, with the reason."""
+    return [
+        QuarantinedEventOut(
+            id=e.id,
+            provider_key=e.provider_key,
+            error=e.error,
+            received_at=e.received_at,
+            processed_at=e.processed_at,
+            size=len(e.payload),
+        )
+        for e in quarantined_events(db, admin, channel_id, limit)
+    ]
+
+
+@router.post("/{channel_id}/quarantine/{event_id}/replay")
+def replay_quarantined(channel_id: str, event_id: str, db: DbSession, admin: Admin) -> dict[str, bool]:
+    """Try a quarantined message again (once its cause is fixed)."""
+    return {"replayed": do_replay_quarantined(db, admin, channel_id, event_id)}

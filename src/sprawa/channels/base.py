@@ -50,6 +50,8 @@ class InboundMessage:
     reply_address: str | None = None
     # False for robots (auto-submitted, lists, bounces): never send them an automatic answer.
     auto_reply_allowed: bool = True
+    # The provider's own ids of orders the message is about (Allegro's checkout form id).
+    order_refs: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from sprawa.channels.schemas import ChannelOut
 from sprawa.platform.access import fetch_one_or_not_found, select_in_workspace
 from sprawa.platform.crypto import SecretBox
 from sprawa.platform.errors import NotFound
+from sprawa.platform.inbound import InboundEvent, InboundStatus
 from sprawa.workspaces.queries import keyset_page
 
 
@@ -73,3 +74,18 @@ def channel_by_public_key(session: Session, public_key: str, *kinds: ChannelKind
     if channel is None or not channel.active:
         raise NotFound("no such channel", code="unknown_channel")
     return channel
+
+
+def quarantined_events(
+    session: Session, principal: Principal, channel_id: str, limit: int
+) -> list[InboundEvent]:
+    """Raw events of a channel that could not be processed (poison mail, bad payloads), newest first."""
+    channel = access_channel(session, principal, channel_id)
+    return list(
+        session.scalars(
+            select(InboundEvent)
+            .where(InboundEvent.channel_id == channel.id, InboundEvent.status == InboundStatus.FAILED)
+            .order_by(InboundEvent.received_at.desc())
+            .limit(limit)
+        )
+    )

@@ -156,8 +156,15 @@ class InstagramSettings(GraphSettings):
 
 
 class AllegroSettings(ChannelSettings):
+    """``api_base_url``/``auth_base_url`` only change for a local fake; ``environment`` picks the sandbox."""
+
     seller_login: str = Field(min_length=1, max_length=100)
     environment: str = Field("production", pattern="^(production|sandbox)$")
+    poll_seconds: int = Field(60, ge=10, le=3600)
+    api_base_url: str | None = Field(None, max_length=300)
+    auth_base_url: str | None = Field(None, max_length=300)
+
+    _base_urls = field_validator("api_base_url", "auth_base_url")(_https_or_allowed)
 
 
 class FormSettings(ChannelSettings):
@@ -309,3 +316,14 @@ class ConnectionCheckOut(BaseModel):
     ok: bool
     message_pl: str
     message_en: str
+
+
+class QuarantinedEventOut(BaseModel):
+    """An inbound event given up on; the raw payload stays stored for a replay, it is not shown here."""
+
+    id: str
+    provider_key: str
+    error: str | None
+    received_at: datetime
+    processed_at: datetime | None
+    size: int

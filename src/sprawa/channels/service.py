@@ -14,7 +14,12 @@ from sprawa.cases.service import find_case_for_inbound, link_orders, open_case, 
 from sprawa.channels.actions.auto_reply import maybe_auto_reply
 from sprawa.channels.actions.polling import schedule_poll
 from sprawa.channels.actions.status import apply_echo, apply_status
-from sprawa.channels.actions.threads import last_inbound_ref, remember_ref, thread_for_inbound
+from sprawa.channels.actions.threads import (
+    last_inbound_ref,
+    orders_by_external_id,
+    remember_ref,
+    thread_for_inbound,
+)
 from sprawa.channels.base import ChannelAdapter, EchoMessage, InboundMessage, OutboundMessage, StatusUpdate
 from sprawa.channels.errors import ConnectionProblem
 from sprawa.channels.models import Channel, ChannelKind, Thread
@@ -32,10 +37,10 @@ from sprawa.customers.service import resolve_customer
 from sprawa.db import utcnow
 from sprawa.platform.audit import append_audit_by
 from sprawa.platform.crypto import SecretBox
-from sprawa.platform.errors import Forbidden
+from sprawa.platform.errors import Forbidden, NotFound
 from sprawa.platform.events import Event, emit
 from sprawa.platform.ids import new_id
-from sprawa.platform.inbound import InboundEvent, InboundStatus
+from sprawa.platform.inbound import InboundEvent, InboundStatus, requeue_inbound
 from sprawa.platform.jobs import Job, PermanentFailure
 from sprawa.platform.storage import FileStore
 from sprawa.privacy.actions.consents import withdraw_on_keyword
@@ -75,6 +80,9 @@ def ingest_message(
     )
     thread, hinted_case, hint_reason = thread_for_inbound(session, channel, customer, msg)
     order_ids = referenced_order_ids(session, customer, f"{msg.subject or ''} {msg.text}")
+    order_ids += [
+        o for o in orders_by_external_id(session, channel.workspace_id, msg.order_refs) if o not in order_ids
+    ]
     window = link_window(session, channel.workspace_id)
     case, reason = find_case_for_inbound(session, customer, thread, order_ids, window)
     if case is None and hinted_case is not None:
@@ -379,3 +387,16 @@ def check_channel_connection(
     except ConnectionProblem as exc:
         return ConnectionCheckOut(ok=False, message_pl=exc.polish, message_en=exc.english)
     return ConnectionCheckOut(ok=True, message_pl="Połączenie działa.", message_en="The connection works.")
+
+
+def do_replay_quarantined(session: Session, actor: Principal, channel_id: str, event_id: str) -> bool:
+    """Put a quarantined event back in the queue (after the cause was fixed); False if not quarantined."""
+    _check_admin(actor)
+    channel = access_channel(session, actor, channel_id)
+    event = session.get(InboundEvent, event_id)
+    if event is None or event.channel_id != channel.id:
+        raise NotFound("no such event on this channel", code="unknown_event")
+    replayed = requeue_inbound(session, event.id)
+    if replayed:
+        _audit_channel(session, actor, "channel.event_replayed", channel, event_id=event.id)
+    return replayed

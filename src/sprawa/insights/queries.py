@@ -6,16 +6,17 @@ counted. Definitions: ``docs/metrics.md`` (and ``DEFINITIONS`` below, shown as t
 """
 
 import math
+import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, literal, not_, or_, select, true, tuple_
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
@@ -262,6 +263,27 @@ def _count(cond: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(sql_case((cond, 1), else_=0)), 0)
 
 
+def _grouping(group: Any) -> tuple[list[Any], list[Any], Callable[[Any], Any], int]:
+    """Select columns, GROUP BY items, the key of a result row, and how many leading columns form it.
+
+    ``group`` is None (one row for everything), a column, or a list of columns: PostgreSQL ``GROUPING
+    SETS`` then gives every column's groups in one pass, keyed ``(index of the column, value)``.
+    """
+    if group is None:
+        return [literal(None)], [], lambda row: None, 1
+    if not isinstance(group, list):
+        return [group], [group], lambda row: row[0], 1
+    n = len(group)
+
+    def key(row: Any) -> tuple[int, Any]:
+        mask = row[n]
+        index = next(i for i in range(n) if not mask & (1 << (n - 1 - i)))
+        return index, row[index]
+
+    sets = func.grouping_sets(*[tuple_(c) for c in group])
+    return [*group, func.grouping(*group)], [sets], key, n + 1
+
+
 def counts(
     session: Session, cohort: Cohort, now: datetime, group: Any = None
 ) -> dict[Any, dict[str, tuple[int, int]]]:
@@ -269,13 +291,14 @@ def counts(
     conds = conditions(now)
     keys = ["cases", "pending", *RATIOS]
     columns = [c for key in keys for c in (_count(conds[key][0]), _count(conds[key][1]))]
-    stmt = select(group if group is not None else literal(None), *columns).where(*cohort.where)
-    if group is not None:
-        stmt = stmt.group_by(group)
+    head, group_by, key_of, width = _grouping(group)
+    stmt = select(*head, *columns).where(*cohort.where)
+    if group_by:
+        stmt = stmt.group_by(*group_by)
     out: dict[Any, dict[str, tuple[int, int]]] = {}
     for row in session.execute(stmt):
-        values = list(row)[1:]
-        out[row[0]] = {key: (int(values[2 * i]), int(values[2 * i + 1])) for i, key in enumerate(keys)}
+        values = list(row)[width:]
+        out[key_of(row)] = {key: (int(values[2 * i]), int(values[2 * i + 1])) for i, key in enumerate(keys)}
     return out
 
 
@@ -285,26 +308,27 @@ def medians(session: Session, cohort: Cohort, group: Any = None) -> dict[Any, di
     PostgreSQL computes them (percentile_cont = the usual median, percentile_disc(0.9) = nearest rank);
     SQLite has no percentiles, so its values are read and ordered here (its scale is one shop).
     """
-    key_col = group if group is not None else literal(None)
     if session.get_bind().dialect.name == "postgresql":
+        head, group_by, key_of, width = _grouping(group)
         stmt = select(
-            key_col,
+            *head,
             *[func.percentile_cont(0.5).within_group(c) for c in DURATIONS.values()],
             *[func.count(c) for c in DURATIONS.values()],
             func.percentile_disc(0.9).within_group(M.frt_seconds),
         ).where(*cohort.where)
-        if group is not None:
-            stmt = stmt.group_by(group)
+        if group_by:
+            stmt = stmt.group_by(*group_by)
         out = {}
         for row in session.execute(stmt):
-            values = list(row)[1:]
+            values = list(row)[width:]
             n = len(DURATIONS)
-            out[row[0]] = {
+            out[key_of(row)] = {
                 **{k: (values[i], int(values[n + i])) for i, k in enumerate(DURATIONS)},
                 "frt_p90": (values[2 * n], int(values[n])),
             }
         return out
     series: dict[Any, dict[str, list[float]]] = defaultdict(lambda: {k: [] for k in DURATIONS})
+    key_col = group if group is not None else literal(None)
     for row in session.execute(select(key_col, *DURATIONS.values()).where(*cohort.where)):
         for key, value in zip(DURATIONS, list(row)[1:], strict=True):
             if value is not None:
@@ -585,25 +609,25 @@ def labels(session: Session, workspace_id: str) -> dict[str, dict[str, str]]:
     }
 
 
-def breakdown(session: Session, cohort: Cohort, now: datetime, column: Any) -> list[dict[str, Any]]:
-    """One row per value of a dimension: volume, times, FCR, AI resolution, reopen, CSAT."""
-    got = counts(session, cohort, now, column)
-    times = medians(session, cohort, column)
-    csat = _responses(cohort, SurveyKind.CSAT).subquery()
-    scores: dict[Any, tuple[int, int]] = {}
-    stmt = (
-        select(column, func.count(), _count(csat.c.score >= 4))
-        .select_from(csat)
-        .join(M, M.case_id == csat.c.case_id)
-        .group_by(column)
-    )
-    for key, n, good in session.execute(stmt):
-        scores[key] = (int(good), int(n))
-    rows = []
-    for key, c in got.items():
-        t = times.get(key, {})
-        good, n = scores.get(key, (0, 0))
-        rows.append(
+def breakdowns(session: Session, cohort: Cohort, now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """Per channel, team, agent and intent: volume, times, FCR, AI resolution, reopen, CSAT.
+
+    PostgreSQL answers every dimension in one pass (GROUPING SETS); SQLite one dimension at a time.
+    """
+    columns = [d.column for d in DIMENSIONS]
+    if session.get_bind().dialect.name == "postgresql":
+        got, times, scores = _breakdown_parts(session, cohort, now, columns)
+    else:
+        got, times, scores = {}, {}, {}
+        for i, column in enumerate(columns):
+            parts = _breakdown_parts(session, cohort, now, column)
+            for target, part in zip((got, times, scores), parts, strict=True):
+                target.update({(i, key): value for key, value in part.items()})
+    tables: dict[str, list[dict[str, Any]]] = {d.key: [] for d in DIMENSIONS}
+    for (index, key), c in got.items():
+        t = times.get((index, key), {})
+        good, n = scores.get((index, key), (0, 0))
+        tables[DIMENSIONS[index].key].append(
             {
                 "key": key,
                 "cases": c["cases"][0],
@@ -617,8 +641,22 @@ def breakdown(session: Session, cohort: Cohort, now: datetime, column: Any) -> l
                 "csat_responses": n,
             }
         )
-    rows.sort(key=lambda r: (-r["cases"], str(r["key"])))
-    return rows
+    for rows in tables.values():
+        rows.sort(key=lambda r: (-r["cases"], str(r["key"])))
+    return tables
+
+
+def _breakdown_parts(session: Session, cohort: Cohort, now: datetime, group: Any) -> tuple[dict, dict, dict]:  # type: ignore[type-arg]
+    csat = _responses(cohort, SurveyKind.CSAT).subquery()
+    head, group_by, key_of, width = _grouping(group)
+    stmt = (
+        select(*head, func.count(), _count(csat.c.score >= 4))
+        .select_from(csat)
+        .join(M, M.case_id == csat.c.case_id)
+        .group_by(*group_by)
+    )
+    scores = {key_of(row): (int(row[width + 1]), int(row[width])) for row in session.execute(stmt)}
+    return counts(session, cohort, now, group), medians(session, cohort, group), scores
 
 
 BREAKDOWN_COLUMNS = [
@@ -725,7 +763,7 @@ def build_report(
             float(previous_counts.get(d.isoformat(), {}).get("cases", (0, 0))[0])
             for d in previous_period.dates()
         ]
-        report.breakdowns = {d.key: breakdown(session, cohort, now, d.column) for d in DIMENSIONS}
+        report.breakdowns = breakdowns(session, cohort, now)
         report.hours = hourly_volume(session, cohort)
     return report
 
@@ -792,89 +830,13 @@ def drill_cases(session: Session, principal: Principal, ids: Sequence[str], limi
 # ------------------------------------------------------------------------------------------ AI quality
 
 _STOPWORDS = frozenset(
-    [
-        "a",
-        "aby",
-        "ale",
-        "am",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "bo",
-        "byc",
-        "chce",
-        "chcialabym",
-        "chcialbym",
-        "co",
-        "czy",
-        "dla",
-        "do",
-        "dobry",
-        "dzien",
-        "dziekuje",
-        "for",
-        "from",
-        "hello",
-        "hi",
-        "i",
-        "ich",
-        "im",
-        "in",
-        "is",
-        "it",
-        "jak",
-        "jaki",
-        "jest",
-        "juz",
-        "ma",
-        "mam",
-        "me",
-        "mi",
-        "moge",
-        "moj",
-        "moja",
-        "moje",
-        "my",
-        "na",
-        "nie",
-        "o",
-        "od",
-        "of",
-        "on",
-        "or",
-        "pani",
-        "pan",
-        "panstwa",
-        "po",
-        "pozdrawiam",
-        "prosze",
-        "sie",
-        "sa",
-        "so",
-        "ta",
-        "tak",
-        "te",
-        "tego",
-        "the",
-        "to",
-        "u",
-        "w",
-        "we",
-        "what",
-        "when",
-        "where",
-        "why",
-        "witam",
-        "with",
-        "wy",
-        "z",
-        "za",
-        "ze",
-    ]
+    re.findall(
+        r"\w+",
+        "a aby ale am an and are as at be by bo byc chce chcialabym chcialbym co czy dla do dobry dzien "
+        "dziekuje for from hello hi i ich im in is it jak jaki jest juz ma mam me mi moge moj moja moje "
+        "my na nie o od of on or pani pan panstwa po pozdrawiam prosze sie sa so ta tak te tego the to u "
+        "w we what when where why witam with wy z za ze ",
+    )
 )
 _FOLD = str.maketrans("ąćęłńóśźżäöüß", "acelnoszzaous")
 MAX_UNANSWERED = 10

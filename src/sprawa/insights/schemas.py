@@ -3,7 +3,6 @@
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import Query
 from pydantic import BaseModel, Field, model_validator
 
 from sprawa.workspaces.schemas import Patch, Strict
@@ -49,13 +48,6 @@ class Filters(Strict):
 
     def query(self) -> dict[str, str]:
         return {k: v for k, v in self.model_dump().items() if v}
-
-
-def period_query(
-    start: Annotated[date | None, Query(alias="from", description="first day (YYYY-MM-DD)")] = None,
-    end: Annotated[date | None, Query(alias="to", description="last day, included")] = None,
-) -> tuple[date | None, date | None]:
-    return start, end
 
 
 class MetricOut(BaseModel):
@@ -115,13 +107,6 @@ class DrillOut(BaseModel):
     part: str
     total: int
     cases: list[DrillCase]
-
-
-class SurveyAnswer(Strict):
-    """A customer's answer from the survey page (the token says which survey)."""
-
-    score: int = Field(ge=0, le=10)
-    comment: Annotated[str, Field(max_length=2000)] | None = None
 
 
 class SurveySettingsPatch(Patch):

@@ -14,16 +14,18 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Deprecated IPv4-compatible form (::127.0.0.1); Python counts it as global, some stacks still route it.
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 def _embedded(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[Any]:
-    """The address and every IPv4 address hidden inside it (mapped, 6to4, Teredo, NAT64)."""
+    """The address and every IPv4 address hidden inside it (mapped, compatible, 6to4, Teredo, NAT64)."""
     found: list[Any] = [address]
     if isinstance(address, ipaddress.IPv6Address):
         found += [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
         if address.teredo:
             found += list(address.teredo)
-        if address in _NAT64:
+        if address in _NAT64 or address in _IPV4_COMPATIBLE:
             found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
     return found
 

@@ -4,7 +4,7 @@ from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sprawa.platform.errors import InvalidInput
 from sprawa.workspaces.schemas import Strict, validation_details
@@ -35,6 +35,13 @@ class QuietHours(Strict):
 
     start: time = time(21, 0)
     end: time = time(8, 0)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("give a local time without a time zone (the workspace's time zone applies)")
+        return value
 
 
 class SuggestionSettings(Strict):

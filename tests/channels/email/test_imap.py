@@ -78,3 +78,16 @@ def test_poison_mail_is_quarantined_after_one_try(db, runtime, email_channel, ma
     job = db.scalars(select(Job).where(Job.payload["event_id"].as_string() == poison.id)).one()
     assert (job.status, job.attempts) == (JobStatus.DEAD, 1)
     assert count_rows(db, Message) == 1
+
+
+def test_admins_see_quarantined_mail_and_can_replay_it(db, runtime, email_channel, mailbox, admin, agent):
+    mailbox.append(b"Subject: brak nadawcy\r\n\r\nbez From")
+    db.commit()
+    poll(runtime, email_channel.id)
+    drain(runtime, db)
+    url = f"/api/v1/channels/{email_channel.id}/quarantine"
+    [item] = admin.client.get(url).json()
+    assert item["error"] == "unreadable mail: no sender address in From"
+    assert agent.client.get(url).status_code == 403
+    assert admin.client.post(f"{url}/{item['id']}/replay").json() == {"replayed": True}
+    assert admin.client.post(f"{url}/{item['id']}/replay").json() == {"replayed": False}

@@ -204,8 +204,8 @@ def _record_complaint(turn: Turn, order: OrderDetail, data: dict[str, object]) -
     ).first()
     if item is None:
         return
-    savepoint = turn.session.begin_nested()
     try:
+        # Its checks all run before it writes anything, so a refusal leaves nothing behind.
         complaint = do_register_complaint(
             turn.session,
             ai_principal(turn.workspace.id),
@@ -218,9 +218,7 @@ def _record_complaint(turn: Turn, order: OrderDetail, data: dict[str, object]) -
             now=turn.now,
         )
     except AppError as exc:
-        savepoint.rollback()
         data["record_error"] = exc.message
         return
-    savepoint.commit()
     data["record_number"] = complaint.number
     turn.grounding.append(complaint.number)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sprawa.cases.models import Case, CaseStatus, Message
 from sprawa.channels.base import InboundMessage
 from sprawa.channels.models import Channel, MessageRef, Thread
+from sprawa.commerce.models import Order
 from sprawa.customers.models import Customer
 from sprawa.customers.service import live_customer
 
@@ -86,3 +87,14 @@ def last_inbound_ref(session: Session, thread_id: str) -> MessageRef | None:
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(1)
     ).first()
+
+
+def orders_by_external_id(session: Session, workspace_id: str, refs: list[str]) -> list[str]:
+    """Orders the provider named by its own id (a marketplace message "about order X")."""
+    if not refs:
+        return []
+    return list(
+        session.scalars(
+            select(Order.id).where(Order.workspace_id == workspace_id, Order.external_id.in_(refs[:20]))
+        )
+    )

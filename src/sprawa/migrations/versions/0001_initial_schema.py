@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 20:04:07.903925
+Create Date: 2026-11-23 20:31:58.172104
 """
 
 from collections.abc import Sequence

@@ -35,8 +35,8 @@ def login_submit(
             if isinstance(exc, RateLimited)
             else "Nieprawidłowy e-mail lub hasło."
         )
-        context = {"next": local_path(next), "error": error, "email": email}
-        return render(request, "auth/login.html", context, status_code=exc.status)
+        # The form is shown again with the reason (a 4xx page load would only add console noise).
+        return render(request, "auth/login.html", {"next": local_path(next), "error": error, "email": email})
     response = RedirectResponse(local_path(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

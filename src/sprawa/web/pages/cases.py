@@ -16,6 +16,7 @@ from sprawa.cases.schemas import MessageEntry
 from sprawa.customers.queries import access_customer, customer_panel
 from sprawa.deps import DbSession, RuntimeDep
 from sprawa.macros.queries import readable_macros
+from sprawa.platform.audit import audit_read
 from sprawa.platform.errors import NotFound
 from sprawa.web import format as _format  # noqa: F401 (registers the template helpers)
 from sprawa.web.content import message_body
@@ -45,6 +46,7 @@ FLAG_KINDS = [
 def case_page(case_id: ItemId, request: Request, db: DbSession, user: CurrentPageUser) -> HTMLResponse:
     principal = user.principal
     detail = case_detail(db, access_case(db, principal, case_id))
+    audit_read(db, principal, "case", case_id)  # who saw this customer's conversation (RODO audit)
     panel = customer_panel(db, access_customer(db, principal, detail.customer.id))
     conversations = customer_conversations(db, principal, detail.customer.id)
     messages = [entry.message for entry in detail.timeline if isinstance(entry, MessageEntry)]

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from sprawa.cases.queries import search
 from sprawa.customers.queries import access_customer, customer_panel, list_customers
 from sprawa.deps import DbSession
+from sprawa.platform.audit import audit_read
 from sprawa.web import format as _format  # noqa: F401 (registers the template helpers)
 from sprawa.web.queries import directory
 from sprawa.web.render import CurrentPageUser, render
@@ -41,6 +42,7 @@ def customer_page(
     customer_id: ItemId, request: Request, db: DbSession, user: CurrentPageUser
 ) -> HTMLResponse:
     panel = customer_panel(db, access_customer(db, user.principal, customer_id))
+    audit_read(db, user.principal, "customer", customer_id)  # RODO audit of reads
     return render(
         request, "customers/page.html", {"panel": panel, "dir": directory(db, user.principal)}, user=user
     )

@@ -286,6 +286,8 @@
     soon();
   });
 
+  document.addEventListener("sprawa:changed", soon);
+
   // --- keyboard ------------------------------------------------------------------------------
   function nextCase(step) {
     let order = null;
