@@ -1,6 +1,6 @@
 """Browser tests: the real UI in Debian's Chromium, driven by Playwright, against a live demo server.
 
-One server per test session (SQLite, demo workspace seeded, embedded worker) on a free loopback port;
+One server for the browser tests (SQLite, demo workspace seeded, embedded worker) on a free loopback port;
 each test gets a fresh browser context. Console errors, page errors and dialogs are collected so a test can
 assert that customer content never ran as script. Screenshots go to var/test-artifacts/ (not committed).
 These tests run in the SQLite pass of `make test` only: the browser sees the same HTML whatever the database.
@@ -51,7 +51,7 @@ class LiveServer:
     runtime: Runtime
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("browser")
     port = _free_port()
@@ -85,7 +85,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     runtime.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(
