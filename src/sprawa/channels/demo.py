@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from sprawa.channels.email.fake import FakeImapServer, FakeMailbox
 from sprawa.channels.email.service import store_mail
 from sprawa.channels.meta.fake import signature, wa_text
+from sprawa.channels.meta.webhook import do_receive_signed_webhook
 from sprawa.channels.models import Channel, ChannelKind
-from sprawa.channels.whatsapp.service import do_receive_whatsapp_webhook
+from sprawa.channels.whatsapp.service import split_items
 from sprawa.commerce.models import Order
 from sprawa.db import utcnow
 from sprawa.platform.crypto import SecretBox
@@ -101,7 +102,13 @@ def seed_channel_demo(session: Session, secrets: SecretBox, workspace_id: str) -
             whatsapp.settings["phone_number_id"], wa_id, WHATSAPP.format(number=phone_order.number), name=name
         )
         body = json.dumps(payload, ensure_ascii=False).encode()
-        delivered += do_receive_whatsapp_webhook(
-            session, secrets, whatsapp.public_key, body, signature(app_secret, body)
+        delivered += do_receive_signed_webhook(
+            session,
+            secrets,
+            whatsapp.public_key,
+            (ChannelKind.WHATSAPP,),
+            body,
+            signature(app_secret, body),
+            split_items,
         )
     return delivered

@@ -12,8 +12,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from sprawa.channels.base import (
     Capabilities,
     IdentityClaim,
@@ -25,15 +23,12 @@ from sprawa.channels.base import (
     StatusUpdate,
 )
 from sprawa.channels.errors import ConnectionProblem
-from sprawa.channels.meta.graph import GraphError, base_url, call, download, signature_ok
+from sprawa.channels.meta.graph import GraphError, base_url, call, download
 from sprawa.channels.models import Channel, ChannelKind
-from sprawa.channels.queries import channel_by_public_key
 from sprawa.customers.models import IdentityKind
 from sprawa.db import utcnow
-from sprawa.platform.crypto import SecretBox, constant_time_equal
-from sprawa.platform.errors import Forbidden, InvalidInput, Unauthorized
+from sprawa.platform.crypto import SecretBox
 from sprawa.platform.http import SafeHttp
-from sprawa.platform.inbound import record_inbound
 from sprawa.platform.jobs import PermanentFailure, RetryLater
 
 WINDOW = timedelta(hours=24)
@@ -45,38 +40,6 @@ OUTSIDE_WINDOW = (
     "zatwierdzony szablon, a kanał nie ma go ustawionego. / More than 24 hours since the customer's last "
     "message: WhatsApp only allows an approved template now, and none is configured for this channel."
 )
-
-
-def verify_subscription(session: Session, secrets: SecretBox, public_key: str, mode: str, token: str) -> None:
-    channel = channel_by_public_key(session, public_key, ChannelKind.WHATSAPP)
-    expected = secrets.open(channel.credentials_encrypted).get("verify_token") or ""
-    if mode != "subscribe" or not expected or not constant_time_equal(expected, token):
-        raise Forbidden("wrong hub.verify_token", code="bad_verify_token")
-
-
-def do_receive_whatsapp_webhook(
-    session: Session, secrets: SecretBox, public_key: str, body: bytes, signature: str | None
-) -> int:
-    """Check the signature, store every message and status once; returns how many were new."""
-    channel = channel_by_public_key(session, public_key, ChannelKind.WHATSAPP)
-    secret = secrets.open(channel.credentials_encrypted).get("app_secret") or ""
-    if not secret or not signature_ok(secret, body, signature):
-        raise Unauthorized("missing or wrong X-Hub-Signature-256", code="bad_signature")
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the body is not JSON", code="invalid_json") from exc
-    new = 0
-    for key, item in split_items(data):
-        _, created = record_inbound(
-            session,
-            workspace_id=channel.workspace_id,
-            channel_id=channel.id,
-            provider_key=key[:255],
-            payload=json.dumps(item, ensure_ascii=False),
-        )
-        new += created
-    return new
 
 
 def split_items(data: Any) -> list[tuple[str, dict[str, Any]]]:
