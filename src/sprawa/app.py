@@ -48,6 +48,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from sprawa.web.pages.auth import router as web_auth
     from sprawa.web.pages.insights import router as web_insights
     from sprawa.web.pages.privacy import router as web_privacy
+    from sprawa.web.pages.shop_settings import router as web_shop_settings
     from sprawa.web.pages.survey import router as survey_pages
     from sprawa.workspaces.api import router as workspace_admin
 
@@ -57,6 +58,7 @@ def _routers() -> list:  # type: ignore[type-arg]
         *[whatsapp_inbound, meta_inbound, allegro_connect],
         *[cases, customers, macros, ai],
         *[privacy, files, web_privacy],
+        *[web_shop_settings],
         *[aftersales],
         *[commerce, proactive],
         *[insights, survey_pages, web_insights],

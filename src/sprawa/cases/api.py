@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse
 
 from sprawa.cases.models import Case, CaseLinkChange
@@ -34,6 +34,7 @@ from sprawa.cases.schemas import (
     ReplyIn,
     SearchOut,
     SplitIn,
+    UploadOut,
 )
 from sprawa.cases.service import (
     do_add_note,
@@ -43,6 +44,7 @@ from sprawa.cases.service import (
     do_undo_link_change,
     do_update_case,
 )
+from sprawa.cases.uploads import do_upload_attachment
 from sprawa.deps import CurrentPrincipal, DbSession, RuntimeDep, Writer
 from sprawa.platform.audit import audit_read
 
@@ -92,10 +94,35 @@ def get_case_messages(
 
 
 @router.post("/cases/{case_id}/replies", status_code=201)
-def post_reply(case_id: CaseId, body: ReplyIn, db: DbSession, writer: Writer) -> MessageDetail:
+def post_reply(
+    case_id: CaseId, body: ReplyIn, db: DbSession, writer: Writer, runtime: RuntimeDep
+) -> MessageDetail:
     case = access_case(db, writer, case_id, for_update=True)
-    message = do_reply(db, writer, case, body.text, thread_id=body.thread_id, status_after=body.status_after)
+    message = do_reply(
+        db,
+        writer,
+        case,
+        body.text,
+        thread_id=body.thread_id,
+        status_after=body.status_after,
+        attachment_ids=body.attachment_ids,
+        adapters=runtime.ingest.adapters,
+    )
     return MessageDetail.model_validate(message)
+
+
+@router.post("/cases/{case_id}/attachments", status_code=201)
+def post_attachment(
+    case_id: CaseId, file: UploadFile, db: DbSession, writer: Writer, runtime: RuntimeDep
+) -> UploadOut:
+    """Upload a file for the next reply (multipart field ``file``); send its id in ``attachment_ids``."""
+    limit = runtime.settings.attachment_max_bytes
+    case = access_case(db, writer, case_id)
+    data = file.file.read(limit + 1)
+    attachment = do_upload_attachment(
+        db, writer, case, runtime.ingest.store, file.filename or "", data, max_bytes=limit
+    )
+    return UploadOut.model_validate(attachment)
 
 
 @router.post("/cases/{case_id}/notes", status_code=201)

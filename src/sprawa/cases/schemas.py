@@ -352,6 +352,7 @@ class ReplyIn(BaseModel):
     text: str = Field(min_length=1, max_length=20000)
     thread_id: str | None = Field(None, min_length=1, max_length=64)
     status_after: CaseStatus | None = None
+    attachment_ids: list[str] = Field(default_factory=list, max_length=10)
 
     _text = field_validator("text")(_not_blank)
 
@@ -443,3 +444,14 @@ class SearchOut(BaseModel):
     cases: list[CaseHit]
     messages: list[MessageHit]
     customers: list[CustomerHit]
+
+
+class UploadOut(BaseModel):
+    """An agent's file uploaded to a case, waiting to be sent with a reply."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    filename: str
+    content_type: str
+    size: int

@@ -22,7 +22,8 @@ from sprawa.cases.models import (
     Note,
 )
 from sprawa.cases.schemas import CaseSummary, message_preview
-from sprawa.channels.models import Thread
+from sprawa.cases.uploads import check_channel_takes_files, pending_attachments
+from sprawa.channels.models import Channel, Thread
 from sprawa.customers.models import Customer
 from sprawa.db import utcnow
 from sprawa.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -219,8 +220,14 @@ def do_reply(
     thread_id: str | None = None,
     html: str | None = None,
     status_after: CaseStatus | None = None,
+    attachment_ids: Sequence[str] = (),
+    adapters: Mapping[str, Any] | None = None,
 ) -> Message:
-    """Answer the customer: the message and its outbox row are written in one transaction."""
+    """Answer the customer: the message and its outbox row are written in one transaction.
+
+    ``attachment_ids`` are the case's unsent uploads; the thread's channel adapter (from ``adapters``)
+    must declare it sends files, checked before anything is written or queued.
+    """
     if not actor.can_write:
         raise Forbidden("your role cannot reply to customers")
     if case.workspace_id != actor.workspace_id:
@@ -228,6 +235,11 @@ def do_reply(
     if case.status == CaseStatus.CLOSED:
         raise InvalidTransition("this case is closed; the customer's next message opens a new one")
     thread = _reply_thread(session, case, thread_id)
+    files = pending_attachments(session, case, attachment_ids) if attachment_ids else []
+    if files:
+        channel = session.get(Channel, thread.channel_id)
+        adapter = (adapters or {}).get(channel.kind) if channel is not None else None
+        check_channel_takes_files(adapter is not None and adapter.capabilities.sends_files)
     now = utcnow()
     message = Message(
         thread_id=thread.id,
@@ -242,6 +254,8 @@ def do_reply(
         created_at=now,
     )
     add_message(session, case, message)
+    for item in files:
+        item.message_id = message.id
     if case.first_response_at is None:
         case.first_response_at = now
     if status_after is not None:

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from sprawa.channels.models import Channel, ChannelKind
@@ -77,6 +78,18 @@ class EchoMessage:
 Parsed = InboundMessage | StatusUpdate | EchoMessage
 
 
+@dataclass(frozen=True)
+class OutboundAttachment:
+    """A file of an agent's reply; ``path`` is in the attachment store, read only when sending."""
+
+    filename: str
+    content_type: str
+    path: Path
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
+
+
 @dataclass
 class OutboundMessage:
     """What an adapter needs to deliver one reply."""
@@ -97,6 +110,7 @@ class OutboundMessage:
     automatic: bool = False
     # A human agent wrote it (Meta's HUMAN_AGENT tag may carry it up to 7 days).
     human: bool = True
+    attachments: list[OutboundAttachment] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -109,6 +123,8 @@ class SendResult:
 class Capabilities:
     html: bool = False
     attachments: bool = False
+    # The adapter can send an agent's files to the customer (``OutboundMessage.attachments``).
+    sends_files: bool = False
     delivery_receipts: bool = False
     live: bool = False
     # The worker polls the provider (``poll``) instead of, or besides, receiving webhooks.

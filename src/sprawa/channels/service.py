@@ -20,7 +20,14 @@ from sprawa.channels.actions.threads import (
     remember_ref,
     thread_for_inbound,
 )
-from sprawa.channels.base import ChannelAdapter, EchoMessage, InboundMessage, OutboundMessage, StatusUpdate
+from sprawa.channels.base import (
+    ChannelAdapter,
+    EchoMessage,
+    InboundMessage,
+    OutboundAttachment,
+    OutboundMessage,
+    StatusUpdate,
+)
 from sprawa.channels.errors import ConnectionProblem
 from sprawa.channels.models import Channel, ChannelKind, Thread
 from sprawa.channels.queries import access_channel
@@ -204,6 +211,12 @@ def run_delivery_job(ctx: IngestContext, factory: sessionmaker[Session], job: Jo
                 )
             ),
         )
+        outbound.attachments = [
+            OutboundAttachment(a.filename, a.content_type, ctx.store.path(a.storage_key))
+            for a in session.scalars(
+                select(Attachment).where(Attachment.message_id == message.id).order_by(Attachment.id)
+            )
+        ]
         ref = last_inbound_ref(session, thread.id)
         if ref is not None:
             outbound.reply_to_ref = ref.ref

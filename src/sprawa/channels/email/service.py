@@ -55,7 +55,9 @@ def _tls() -> ssl.SSLContext:
 
 class EmailAdapter:
     kind = ChannelKind.EMAIL
-    capabilities = Capabilities(html=True, attachments=True, delivery_receipts=True, polls=True)
+    capabilities = Capabilities(
+        html=True, attachments=True, sends_files=True, delivery_receipts=True, polls=True
+    )
 
     def __init__(self, http: SafeHttp, token_key: bytes) -> None:
         self.http = http
@@ -205,6 +207,9 @@ class EmailAdapter:
         mail.set_content(message.text)
         if message.html:
             mail.add_alternative(message.html, subtype="html")
+        for item in message.attachments:
+            maintype, _, subtype = item.content_type.partition("/")
+            mail.add_attachment(item.read(), maintype=maintype, subtype=subtype, filename=item.filename)
         return mail, message_id
 
     # --------------------------------------------------------------------------------------- connections

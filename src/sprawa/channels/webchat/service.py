@@ -79,6 +79,7 @@ class WebchatAdapter:
     """Inbound events are the widget's JSON; outbound needs no provider (live event + resume by seq)."""
 
     kind = ChannelKind.WEBCHAT
+    # sends_files stays off until the widget shows agents' files (visitor-authorised download).
     capabilities = Capabilities(attachments=True, live=True)
 
     def parse_inbound(self, channel: Channel, payload: str, headers: dict[str, Any]) -> list[InboundMessage]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 20:31:58.172104
+Create Date: 2026-11-23 21:04:52.489127
 """
 
 from collections.abc import Sequence
@@ -1173,6 +1173,7 @@ def upgrade() -> None:
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
     sa.Column('message_id', sa.String(length=26), nullable=True),
     sa.Column('note_id', sa.String(length=26), nullable=True),
+    sa.Column('case_id', sa.String(length=26), nullable=True),
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('content_type', sa.String(length=127), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
@@ -1180,12 +1181,14 @@ def upgrade() -> None:
     sa.Column('storage_key', sa.String(length=255), nullable=False),
     sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_attachments_case_id_cases'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_attachments_message_id_messages'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['note_id'], ['notes.id'], name=op.f('fk_attachments_note_id_notes'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_attachments_workspace_id_workspaces'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attachments'))
     )
     with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attachments_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attachments_message_id'), ['message_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attachments_note_id'), ['note_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attachments_workspace_id'), ['workspace_id'], unique=False)
@@ -1429,6 +1432,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_attachments_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_attachments_note_id'))
         batch_op.drop_index(batch_op.f('ix_attachments_message_id'))
+        batch_op.drop_index(batch_op.f('ix_attachments_case_id'))
 
     op.drop_table('attachments')
     with op.batch_alter_table('ai_decisions', schema=None) as batch_op:

@@ -40,6 +40,8 @@ SECTIONS = [
     ("policies", "Zasady sklepu"),
     ("knowledge", "Baza wiedzy"),
     ("macros", "Gotowe odpowiedzi"),
+    ("shop", "Sklep i przewoźnicy"),
+    ("proactive", "Powiadomienia proaktywne"),
 ]
 POLICY_LABELS = {
     PolicyKind.RETURNS: "Zwroty",
