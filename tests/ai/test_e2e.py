@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sprawa.aftersales.models import Complaint
 from sprawa.ai.models import AICaseState, AIDecision, AIMode
 from sprawa.ai.service import respond
-from sprawa.cases.models import Case, Note
+from sprawa.cases.models import AuthorKind, Case, Direction, Message, Note
 from sprawa.commerce.base import OrderStatus
 from sprawa.commerce.demo.models import DemoOrder
 from sprawa.platform.jobs import Job
@@ -111,6 +111,11 @@ def test_complaint_with_a_photo_is_handed_to_a_person_with_a_summary(db, runtime
     assert "replacement" in note.body_text and "100102" in note.body_text
     record = db.scalars(select(Complaint).where(Complaint.case_id == case.id)).one()
     assert record.remedy == "replacement" and record.number in note.body_text
+    # The AI's reply is the only confirmation: the complaint record does not send a second one.
+    outbound = db.scalars(
+        select(Message).where(Message.case_id == case.id, Message.direction == Direction.OUTBOUND)
+    ).all()
+    assert [m.author_kind for m in outbound] == [AuthorKind.AI]
 
 
 def test_english_conversation_is_answered_in_english(db, runtime, chat, shop):  # type: ignore[no-untyped-def]

@@ -216,6 +216,8 @@ def _record_complaint(turn: Turn, order: OrderDetail, data: dict[str, object]) -
             remedy=Remedy(str(remedy)),
             source=IntakeSource.AI,
             now=turn.now,
+            # The AI's own reply confirms receipt and the answer deadline; a second message would repeat it.
+            notify_customer=False,
         )
     except AppError as exc:
         data["record_error"] = exc.message
