@@ -46,6 +46,8 @@ def _routers() -> list:  # type: ignore[type-arg]
     from sprawa.web.pages.aftersales import router as web_aftersales
     from sprawa.web.pages.agent import router as web_agent
     from sprawa.web.pages.auth import router as web_auth
+    from sprawa.web.pages.channel_connect import router as web_channel_connect
+    from sprawa.web.pages.demo_outbox import router as web_demo_outbox
     from sprawa.web.pages.insights import router as web_insights
     from sprawa.web.pages.privacy import router as web_privacy
     from sprawa.web.pages.shop_settings import router as web_shop_settings
@@ -63,6 +65,7 @@ def _routers() -> list:  # type: ignore[type-arg]
         *[commerce, proactive],
         *[insights, survey_pages, web_insights],
         *[web_auth, web_agent, web_aftersales],
+        *[web_channel_connect, web_demo_outbox],
     ]
 
 

@@ -84,6 +84,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     cmd_migrate(settings, args)
     args.tau2 = True
     cmd_seed(settings, args)
+    from sprawa.channels.demo import with_demo_fakes
+
+    settings = with_demo_fakes(settings)  # local e-mail and Meta fakes, so replies are delivered
     base = f"http://{settings.host}:{settings.port}"
     print(
         "\n".join(
@@ -94,6 +97,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
                 f"  Agent inbox:      {base}/app/inbox   (log in as an agent below)",
                 f"  Demo shop + chat: {base}/demo/sklep  (open it in another window and write in the chat)",
                 f"  Settings (admin): {base}/app/settings",
+                f"  Sent e-mails and messages (local fakes): {base}/demo/poczta",
                 f"  API docs:         {base}/api/docs",
                 f"  Health:           {base}/healthz",
                 "  Logins (password demo1234): admin@demo.sprawa.local, agnieszka@demo.sprawa.local,",

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from sprawa.auth.queries import session_principal, token_principal
 from sprawa.auth.schemas import Principal
+from sprawa.commerce.remote import ConnectorEnv
 from sprawa.platform.crypto import constant_time_equal
 from sprawa.platform.errors import Forbidden, Unauthorized
 from sprawa.runtime import Runtime
@@ -35,6 +36,14 @@ def get_db(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def get_connector_env(runtime: RuntimeDep) -> ConnectorEnv:
+    """Outbound HTTP and the secret box, for ``commerce.service.connector_for`` of remote shops."""
+    return runtime.connector_env()
+
+
+ShopEnv = Annotated[ConnectorEnv, Depends(get_connector_env)]
 
 
 def get_principal(request: Request, db: DbSession) -> Principal:

@@ -6,12 +6,13 @@ from functools import partial
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from sprawa.aftersales.tasks import run_alarm_scan
+from sprawa.aftersales.tasks import job_handlers as aftersales_jobs
 from sprawa.ai.tasks import ai_job_dead, run_ai_respond_job
 from sprawa.channels.actions.polling import POLL_JOB, poll_given_up, run_poll_job
 from sprawa.channels.base import ChannelAdapter
 from sprawa.channels.models import ChannelKind
-from sprawa.channels.service import IngestContext, mark_delivery_dead, run_delivery_job, run_inbound_job
+from sprawa.channels.service import IngestContext, ingest_inbound_job, mark_delivery_dead, run_delivery_job
+from sprawa.commerce.remote import ConnectorEnv
 from sprawa.commerce.tasks import dead_handlers as commerce_dead_jobs
 from sprawa.commerce.tasks import job_handlers as commerce_jobs
 from sprawa.config import Settings
@@ -79,17 +80,20 @@ class Runtime:
             ingest=ingest,
         )
 
+    def connector_env(self) -> ConnectorEnv:
+        """What remote shop connectors need (``commerce.service.connector_for(..., env)``)."""
+        return ConnectorEnv(self.http, self.ingest.secrets)
+
     def worker(self) -> Worker:
         return Worker(
             factory=self.factory,
             handlers={
-                "inbound.process": partial(run_inbound_job, self.ingest),
                 "outbox.deliver": partial(run_delivery_job, self.ingest),
                 POLL_JOB: partial(run_poll_job, self.ingest.secrets, self.ingest.adapters),
                 **commerce_jobs(self),
                 **insights_jobs(self.settings),
-                "aftersales.alarm_scan": run_alarm_scan,
-                "ai.respond": partial(run_ai_respond_job, self.settings, self.http),
+                **aftersales_jobs(self.connector_env()),
+                "ai.respond": partial(run_ai_respond_job, self.settings, self.connector_env()),
                 **privacy_jobs(self.ingest.store),
             },
             dead_handlers={
@@ -104,6 +108,7 @@ class Runtime:
             max_attempts={"outbox.deliver": self.settings.outbox_max_attempts},
             backoff_base=self.settings.job_backoff_base_seconds,
             backoff_cap=self.settings.job_backoff_cap_seconds,
+            tx_handlers={"inbound.process": partial(ingest_inbound_job, self.ingest)},
         )
 
     def close(self) -> None:

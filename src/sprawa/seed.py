@@ -162,7 +162,7 @@ def seed_demo(
         cases += seed_demo_aftersales(session, ingest, workspace.id)["cases"]
         cases += seed_insights_demo(session, workspace.id, now=now)
         seed_channel_demo(session, ingest.secrets, workspace.id)  # e-mail + WhatsApp via the fakes
-    seed_ai(session, workspace)
+    cases += seed_ai(session, workspace, ingest if with_cases else None)
     seed_proactive_demo(session, workspace.id)
     lines = [
         "Demo workspace 'demo' (Sklep Leśna Polana) is ready.",
@@ -271,7 +271,6 @@ def _demo_policies(teams: dict[str, Team]) -> dict[PolicyKind, dict[str, Any]]:
                 {"reason": "approval_required", "team_id": returns_team, "priority": "normal"},
                 {"reason": "ai_turn_limit", "team_id": service_team, "priority": "normal"},
             ],
-            "frustration_threshold": 0.7,
             "ai_turn_limit": 4,
         },
         PolicyKind.BUSINESS_HOURS: {

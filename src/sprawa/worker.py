@@ -10,6 +10,8 @@ import os
 import threading
 import time
 
+from sprawa.aftersales.tasks import ensure_allegro_returns_scheduled
+from sprawa.channels.email.idle import watch_mailboxes
 from sprawa.privacy.tasks import ensure_retention_scheduled
 from sprawa.runtime import Runtime
 
@@ -21,6 +23,8 @@ ERROR_PAUSE_SECONDS = 2.0
 def run_worker(runtime: Runtime, stop: threading.Event) -> None:
     worker = runtime.worker()
     ensure_retention_scheduled(runtime.factory)
+    ensure_allegro_returns_scheduled(runtime.factory)
+    watch_mailboxes(runtime.factory, runtime.ingest.secrets, runtime.ingest.adapters, stop)  # IMAP IDLE
     log.info("worker started", extra={"worker_id": worker.worker_id, "pid": os.getpid()})
     last_beat = 0.0
     while not stop.is_set():

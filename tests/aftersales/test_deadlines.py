@@ -154,3 +154,65 @@ def test_no_delivery_date(db, workspace) -> None:
     item = order_items(db, order)[0]
     result = return_eligibility(db, workspace.id, order.id, [LineRequest(item.id)])
     assert (result.allowed, result.code, result.deadline) == (False, "no_delivery_date", None)
+
+
+# --- Art. 29: the shop did not inform about the right of withdrawal -----------------------------------
+
+
+def test_not_informed_extends_by_twelve_months_after_the_fourteen_days() -> None:
+    delivered = warsaw(2026, 11, 6)  # 14 days end on 20 November 2026
+    assert d.withdrawal_deadline(delivered, 14, WAW, informed=False) == date(2027, 11, 20)
+    # The shop's longer window does not shorten the extension (and counts from delivery, not from day 14).
+    assert d.withdrawal_deadline(delivered, 60, WAW, informed=False) == date(2027, 11, 20)
+
+
+def test_twelve_months_from_a_day_the_later_month_lacks_end_on_its_last_day() -> None:
+    assert d.add_months(date(2027, 1, 31), 1) == date(2027, 2, 28)
+    assert d.add_months(date(2026, 12, 20), 12) == date(2027, 12, 20)
+    # Delivered 15 February 2028: 14 days end on 29 February (leap year), 12 months later on 28 February.
+    assert d.withdrawal_deadline(warsaw(2028, 2, 15), 14, WAW, informed=False) == date(2029, 2, 28)
+
+
+def _returns_policy(db, workspace, **values) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from sprawa.workspaces.models import Policy, PolicyKind
+
+    row = db.scalars(
+        select(Policy).where(Policy.workspace_id == workspace.id, Policy.kind == PolicyKind.RETURNS)
+    ).one()
+    row.data = {**row.data, **values}
+    db.flush()
+
+
+def test_an_uninformed_customer_may_still_withdraw_months_later(db, workspace) -> None:
+    setup_shop(db, workspace)
+    _returns_policy(db, workspace, withdrawal_info_given=False)
+    order = make_order(db, workspace, delivered_ago=timedelta(days=200))
+    item = order_items(db, order)[0]
+    result = return_eligibility(db, workspace.id, order.id, [LineRequest(item.id)])
+    delivered = d.local_day(order.delivered_at, WAW)
+    assert (result.allowed, result.code) == (True, "ok")
+    assert result.deadline == d.add_months(delivered + timedelta(days=14), 12)
+    assert result.window_days == (result.deadline - delivered).days
+
+
+# --- B2B: a company order follows the shop's B2B policy --------------------------------------------------
+
+
+def test_a_company_order_goes_to_a_person_unless_the_shop_gives_b2b_withdrawal(db, workspace) -> None:
+    setup_shop(db, workspace)
+    order = make_order(db, workspace, delivered_ago=timedelta(days=2))
+    order.shipping_address = {**order.shipping_address, "company": "Kowalska Design Anna Kowalska"}
+    db.flush()
+    item = order_items(db, order)[0]
+    result = return_eligibility(db, workspace.id, order.id, [LineRequest(item.id)])
+    # Never a rejection: a sole trader buying outside their profession has consumer rights; a person checks.
+    assert (result.allowed, result.code, result.review_reasons) == (
+        False,
+        "business_order",
+        ("business_order",),
+    )
+    assert "na prawach konsumenta" in result.explain("pl") and "sole traders" in result.explain("en")
+    _returns_policy(db, workspace, business_buyers_may_withdraw=True)
+    assert return_eligibility(db, workspace.id, order.id, [LineRequest(item.id)]).allowed is True

@@ -19,13 +19,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
-@pytest.fixture(autouse=True)
-def _chat_sends_files(runtime, monkeypatch):  # type: ignore[no-untyped-def]
-    """The web chat adapter stands in for any channel that sends files (e-mail is tested below)."""
-    adapter = runtime.ingest.adapters[ChannelKind.WEBCHAT]
-    monkeypatch.setattr(adapter, "capabilities", replace(adapter.capabilities, sends_files=True))
-
-
 @pytest.fixture
 def message(db, runtime, channel):  # type: ignore[no-untyped-def]
     m = inbound(db, runtime, channel, "Proszę o fakturę.")

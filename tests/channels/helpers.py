@@ -5,7 +5,7 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from sprawa.channels.actions.polling import POLL_JOB, poll_given_up, run_poll_job
-from sprawa.channels.service import mark_delivery_dead, run_delivery_job, run_inbound_job
+from sprawa.channels.service import ingest_inbound_job, mark_delivery_dead, run_delivery_job
 from sprawa.platform.inbound import mark_inbound_failed
 from sprawa.platform.jobs import Worker
 from sprawa.runtime import Runtime
@@ -17,10 +17,10 @@ def channel_worker(runtime: Runtime) -> Worker:
     return Worker(
         factory=runtime.factory,
         handlers={
-            "inbound.process": partial(run_inbound_job, ingest),
             "outbox.deliver": partial(run_delivery_job, ingest),
             POLL_JOB: partial(run_poll_job, ingest.secrets, ingest.adapters),
         },
+        tx_handlers={"inbound.process": partial(ingest_inbound_job, ingest)},
         dead_handlers={
             "outbox.deliver": mark_delivery_dead,
             "inbound.process": mark_inbound_failed,

@@ -97,3 +97,97 @@ def test_cancel_only_before_shipping_with_the_revision(allegro, fake):
     assert allegro.cancel_order(fake.forms[0]["id"], reason="x").code == RefusalCode.ALREADY_SHIPPED
     done = allegro.cancel_order(fake.forms[-1]["id"], reason="Kupujący zrezygnował")
     assert done.ok and done.order.status == OrderStatus.CANCELLED
+
+
+# --- token refresh -------------------------------------------------------------------------------------
+
+
+def _connect(db, workspace, runtime, fake, **extra):
+    from sprawa.workspaces.models import Workspace
+
+    creds = {
+        "access_token": "allegro-access-token",
+        "refresh_token": fake.refresh_token,
+        "client_id": fake.client[0],
+        "client_secret": fake.client[1],
+    } | extra
+    config = shop_config(runtime, "allegro", fake.url, **creds) | {"base_url": fake.url}
+    ws = db.get(Workspace, workspace.id)
+    ws.settings = {**(ws.settings or {}), "commerce": config}
+    db.commit()
+
+
+def _stored(db, runtime, workspace):
+    from sprawa.workspaces.models import Workspace
+
+    db.expire_all()
+    sealed = db.get(Workspace, workspace.id).settings["commerce"]["credentials"]
+    return sealed, runtime.ingest.secrets.open(sealed)
+
+
+def test_a_refused_token_is_refreshed_stored_sealed_and_retried(db, workspace, runtime, fake, env):
+    from sprawa.commerce.service import connector_for
+
+    _connect(db, workspace, runtime, fake)
+    fake.token = "allegro-access-rotated-by-allegro"  # the stored token no longer works: 401
+    fake.refresh_token = "allegro-refresh-1"
+    order = connector_for(db, workspace.id, env).get_order(fake.forms[0]["id"])
+    db.commit()
+    assert order is not None and fake.refreshes == 1
+    sealed, creds = _stored(db, runtime, workspace)
+    assert creds["access_token"] == fake.token == "allegro-access-2"
+    assert creds["refresh_token"] == "allegro-refresh-2" and creds["client_id"] == fake.client[0]
+    assert "allegro-refresh-2" not in sealed and "allegro-access-2" not in sealed  # encrypted at rest
+    assert creds["expires_at"] > "2026"
+    # The next connector uses the stored token: no second refresh.
+    assert connector_for(db, workspace.id, env).get_order(fake.forms[1]["id"]) is not None
+    assert fake.refreshes == 1
+
+
+def test_an_expired_token_is_refreshed_before_the_first_call(db, workspace, runtime, fake, env):
+    from sprawa.commerce.service import connector_for
+
+    _connect(db, workspace, runtime, fake, expires_at="2020-01-01T00:00:00+00:00")
+    fake.token = "nothing-works-until-refreshed"
+    assert connector_for(db, workspace.id, env).journal(None) == ([], "ev2")
+    db.commit()
+    assert fake.refreshes == 1 and _stored(db, runtime, workspace)[1]["access_token"] == fake.token
+
+
+def test_concurrent_refreshes_spend_the_refresh_token_once(workspace, runtime, fake, env):
+    import threading
+
+    from sprawa.commerce.service import connector_for
+
+    with runtime.factory.begin() as db:
+        _connect(db, workspace, runtime, fake)
+    fake.token = "allegro-access-rotated-by-allegro"
+    results, errors = [], []
+
+    def worker():
+        try:
+            with runtime.factory.begin() as session:
+                results.append(connector_for(session, workspace.id, env).get_order(fake.forms[0]["id"]))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == [] and len(results) == 3 and all(results)
+    assert fake.refreshes == 1  # the others found the new token under the lock
+    with runtime.factory() as db:
+        assert _stored(db, runtime, workspace)[1]["refresh_token"] == fake.refresh_token
+
+
+def test_a_refused_refresh_token_is_bad_credentials(db, workspace, runtime, fake, env):
+    from sprawa.commerce.service import connector_for
+
+    _connect(db, workspace, runtime, fake, refresh_token="revoked")
+    fake.token = "allegro-access-rotated-by-allegro"
+    with pytest.raises(ConnectorError) as err:
+        connector_for(db, workspace.id, env).get_order(fake.forms[0]["id"])
+    assert err.value.problem == ConnectorProblem.BAD_CREDENTIALS and fake.refreshes == 0
+    assert "connect the account again" in err.value.detail

@@ -1,7 +1,5 @@
 """PrestaShop connector against a fake Webservice: key auth, JSON output, filters, states, threads."""
 
-from datetime import UTC, datetime
-
 import pytest
 
 from sprawa.commerce.base import OrderStatus, RefusalCode
@@ -9,7 +7,7 @@ from sprawa.commerce.errors import ConnectorError, ConnectorProblem
 from sprawa.commerce.prestashop.connector import PrestaShop
 from tests.commerce.conftest import shop_config
 from tests.fakes.asgi import serve
-from tests.fakes.prestashop import FakePrestaShop, seed
+from tests.fakes.prestashop import FakePrestaShop, seed, thread
 
 
 @pytest.fixture
@@ -67,13 +65,32 @@ def test_cancel_writes_an_order_history_in_xml(ps, fake):
     assert fake.data["orders"][1]["current_state"] == "6"
 
 
-def test_customer_threads_import(ps):
-    [thread] = ps.customer_threads(datetime(2026, 5, 19, tzinfo=UTC))
-    assert thread.email == "anna@example.pl" and thread.order_external_id == "1"
-    assert [(employee, text) for _, employee, text in thread.messages] == [
-        (False, "Gdzie jest moja paczka?"),
-        (True, "Już sprawdzamy."),
+def test_customer_threads_with_their_messages(ps, fake):
+    [t] = ps.customer_threads("2026-05-19 00:00:00")
+    assert (t.email, t.order_external_id, t.shop_customer_id, t.updated) == (
+        "anna@example.pl",
+        "1",
+        "1",
+        "2026-05-20 10:00:00",
+    )
+    assert [(m.external_id, m.employee, m.text) for m in t.messages] == [
+        ("1", False, "Gdzie jest moja paczka?"),
+        ("2", True, "Już sprawdzamy."),
     ]
+    assert ps.customer_threads("2026-05-20 10:00:00", after_id=9) == []  # the cursor's own thread is read
+    assert any("sort=%5Bdate_upd_ASC%2Cid_ASC%5D" in q for q in fake.requests)
+
+
+def test_customer_threads_page_in_date_order(ps, fake):
+    fake.data["customer_threads"] = [
+        thread(n, f"k{n}@example.pl", updated=f"2026-06-{1 + n % 20:02d} 08:00:00") for n in range(1, 121)
+    ]
+    found = ps.customer_threads("2026-06-01 00:00:00", limit=500)
+    assert len(found) == 120
+    assert [(t.updated, int(t.external_id)) for t in found] == sorted(
+        (t.updated, int(t.external_id)) for t in found
+    )
+    assert len(ps.customer_threads("2026-06-01 00:00:00", limit=30)) == 30
 
 
 def test_polled_because_prestashop_sends_no_webhooks(db, workspace, admin, runtime, fake):

@@ -107,6 +107,10 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         path = parts.path.strip("/").split("/")
+        if path == ["me"]:  # the connected seller (GET /me, "Me" in the OpenAPI file)
+            return self._reply(
+                200, {"id": "43942913", "login": "LesnaPolana", "baseMarketplace": {"id": "allegro-pl"}}
+            )
         if path == ["messaging", "threads"]:
             offset, limit = int(query.get("offset", 0)), int(query.get("limit", 20))
             threads = sorted(self.server.threads, key=lambda t: t["lastMessageDateTime"], reverse=True)

@@ -1,8 +1,11 @@
 """A fake of Allegro's order resources: Bearer auth with the vnd.allegro media type, checkout forms with
 offset/limit/totalCount, the order events journal and its stats, shipments, Allegro carrier tracking,
 customer returns (beta media type), fulfilment updates checked against the form revision, Allegro's
-error bodies (``{"errors":[{"code","message","userMessage"}]}``) and 429 with Retry-After."""
+error bodies (``{"errors":[{"code","message","userMessage"}]}``), 429 with Retry-After, and the OAuth token
+endpoint (``POST /auth/oauth/token?grant_type=refresh_token&refresh_token=…`` with Basic client auth; the
+refresh token rotates: the old one is refused once used)."""
 
+import base64
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -78,6 +81,9 @@ def make_form(n: int, *, email: str = "anna@example.pl", fulfilment: str = "SENT
 class FakeAllegro:
     def __init__(self, token: str = "allegro-access-token") -> None:  # noqa: S107
         self.token = token
+        self.client = ("allegro-client-id", "allegro-client-secret")
+        self.refresh_token = "allegro-refresh-1"  # noqa: S105
+        self.refreshes = 0
         self.forms: list[dict[str, Any]] = []
         self.shipments: dict[str, list[dict[str, Any]]] = {}
         self.tracking: dict[str, list[dict[str, Any]]] = {}
@@ -94,9 +100,12 @@ class FakeAllegro:
         a.get("/order/customer-returns")(self.get_returns)
         a.get("/order/events")(self.get_events)
         a.get("/order/event-stats")(self.get_stats)
+        a.post("/auth/oauth/token")(self.oauth_token)
 
         @a.middleware("http")
         async def gate(request: Request, call_next: Any) -> Any:
+            if request.url.path == "/auth/oauth/token":
+                return await call_next(request)
             if request.headers.get("Authorization") != f"Bearer {self.token}":
                 return JSONResponse(
                     {"error": "invalid_token", "error_description": "Invalid access token"}, status_code=401
@@ -108,6 +117,34 @@ class FakeAllegro:
                 self.rate_limited -= 1
                 return error(429, "TooManyRequestsException", "Too many requests")
             return await call_next(request)
+
+    def oauth_token(self, request: Request) -> JSONResponse:
+        """Allegro's token endpoint: client id and secret as Basic auth, the grant in the query string."""
+        pair = ":".join(self.client).encode()
+        if request.headers.get("Authorization") != "Basic " + base64.b64encode(pair).decode():
+            return JSONResponse(
+                {"error": "unauthorized", "error_description": "Full authentication is required"},
+                status_code=401,
+            )
+        q = request.query_params
+        if q.get("grant_type") != "refresh_token" or q.get("refresh_token") != self.refresh_token:
+            return JSONResponse(
+                {"error": "invalid_grant", "error_description": "Invalid refresh token"}, status_code=400
+            )
+        self.refreshes += 1
+        self.token = f"allegro-access-{self.refreshes + 1}"
+        self.refresh_token = f"allegro-refresh-{self.refreshes + 1}"
+        return JSONResponse(
+            {
+                "access_token": self.token,
+                "token_type": "bearer",
+                "refresh_token": self.refresh_token,
+                "expires_in": 43199,
+                "scope": "allegro:api:orders:read allegro:api:orders:write",
+                "allegro_api": True,
+                "jti": f"jti-{self.refreshes}",
+            }
+        )
 
     def _form(self, form_id: str) -> dict[str, Any] | None:
         return next((f for f in self.forms if f["id"] == form_id), None)
@@ -160,8 +197,17 @@ class FakeAllegro:
         )
 
     def get_returns(self, request: Request) -> JSONResponse:
+        """By ``orderId``, or all of them created since ``createdAt.gte``, paged by ``offset``/``limit``."""
+        q = request.query_params
+        if "orderId" in q:
+            found = self.returns.get(q["orderId"], [])
+        else:
+            since = q.get("createdAt.gte", "")
+            found = [r for rs in self.returns.values() for r in rs if r.get("createdAt", "") >= since]
+            found.sort(key=lambda r: r.get("createdAt", ""))
+        offset, limit = int(q.get("offset", 0)), int(q.get("limit", 100))
         return JSONResponse(
-            {"customerReturns": self.returns.get(request.query_params.get("orderId", ""), []), "count": 0},
+            {"customerReturns": found[offset : offset + limit], "count": len(found[offset : offset + limit])},
             media_type=BETA,
         )
 

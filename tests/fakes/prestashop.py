@@ -1,6 +1,8 @@
 """A fake PrestaShop Webservice (``/api/...``): key as the Basic-auth user, ``output_format=JSON``, the
-filter syntax (``[a|b]``, ``[a,b]`` intervals, ``%[x]%``), ``limit=offset,count``, ``[]`` for an empty
-list, PrestaShop's error bodies, and XML bodies for writes (``order_histories`` changes an order's state)."""
+filter syntax (``[a|b]``, ``[a,b]`` intervals, ``%[x]%``), ``sort=[field_ASC,field_DESC]``,
+``limit=offset,count``, ``[]`` for an empty list, PrestaShop's error bodies, and XML bodies for writes
+(``order_histories`` changes an order's state). ``customer_threads`` and ``customer_messages`` carry the
+fields the Webservice returns for them (see :func:`thread` and :func:`message`)."""
 
 import base64
 import re
@@ -26,6 +28,11 @@ def _matches(row: dict[str, Any], field: str, expr: str) -> bool:
         low, high = inner.split(",", 1)
         return low <= value <= high
     return value in inner.split("|")
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    text = str(value if value is not None else "")
+    return (0, int(text)) if text.isdigit() else (1, text)
 
 
 class FakePrestaShop:
@@ -66,6 +73,9 @@ class FakePrestaShop:
         for key, expr in request.query_params.items():
             if m := re.fullmatch(r"filter\[(\w+)\]", key):
                 rows = [r for r in rows if _matches(r, m.group(1), expr)]
+        if sort := request.query_params.get("sort"):
+            for field, direction in reversed([k.rsplit("_", 1) for k in sort.strip("[]").split(",")]):
+                rows = sorted(rows, key=lambda r, f=field: _sort_key(r.get(f)), reverse=direction == "DESC")
         if limit := request.query_params.get("limit"):
             offset, count = (int(x) for x in limit.split(",")) if "," in limit else (0, int(limit))
             rows = rows[offset : offset + count]
@@ -149,27 +159,49 @@ def seed(fake: FakePrestaShop, orders: int = 60) -> None:
         }
     ]
     fake.data["customer_threads"] = [
-        {
-            "id": 9,
-            "email": "anna@example.pl",
-            "id_order": 1,
-            "status": "open",
-            "date_upd": "2026-05-20 10:00:00",
-        }
+        thread(9, "anna@example.pl", customer=1, order=1, updated="2026-05-20 10:00:00")
     ]
     fake.data["customer_messages"] = [
-        {
-            "id": 1,
-            "id_customer_thread": 9,
-            "id_employee": 0,
-            "message": "Gdzie jest moja paczka?",
-            "date_add": "2026-05-20 09:00:00",
-        },
-        {
-            "id": 2,
-            "id_customer_thread": 9,
-            "id_employee": 1,
-            "message": "Już sprawdzamy.",
-            "date_add": "2026-05-20 10:00:00",
-        },
+        message(1, 9, "Gdzie jest moja paczka?", "2026-05-20 09:00:00"),
+        message(2, 9, "Już sprawdzamy.", "2026-05-20 10:00:00", employee=1),
     ]
+
+
+def thread(
+    n: int, email: str, *, customer: int = 0, order: int = 0, updated: str, status: str = "open"
+) -> dict[str, Any]:
+    """A ``customer_thread`` as the Webservice returns it with ``display=full``."""
+    return {
+        "id": n,
+        "id_lang": "1",
+        "id_shop": "1",
+        "id_customer": str(customer),
+        "id_order": str(order),
+        "id_product": "0",
+        "id_contact": "2",
+        "email": email,
+        "token": f"tok{n:08d}",
+        "status": status,
+        "date_add": updated,
+        "date_upd": updated,
+        "associations": {"customer_messages": []},
+    }
+
+
+def message(
+    n: int, thread_id: int, text: str, at: str, *, employee: int = 0, private: int = 0
+) -> dict[str, Any]:
+    """A ``customer_message`` (``id_employee`` 0: the customer wrote it; ``private`` 1: a staff note)."""
+    return {
+        "id": n,
+        "id_employee": str(employee),
+        "id_customer_thread": str(thread_id),
+        "ip_address": "2130706433",
+        "message": text,
+        "file_name": "",
+        "user_agent": "Mozilla/5.0",
+        "private": str(private),
+        "date_add": at,
+        "date_upd": at,
+        "read": "0",
+    }

@@ -76,7 +76,7 @@ def test_co_purchase_from_other_customers_orders(db, workspace):
     assert p.product_name == "Młynek ręczny"
     assert (
         p.why_pl
-        == "Klienci, którzy kupili „Kawa ziarnista 1 kg”, często kupowali też „Młynek ręczny” (3 zamówień)."
+        == "Klienci, którzy kupili „Kawa ziarnista 1 kg”, często kupowali też „Młynek ręczny” (3 zamówienia)."
     )
 
 
@@ -174,3 +174,104 @@ def test_replenishment_reminder_needs_consent_and_respects_the_cap(db, workspace
     assert "„Kawa ziarnista 1 kg” zamawiane jest średnio co 30 dni" in text
     assert "https://sprawa.example.pl/zgody/wypisz/" in text
     assert notifier.remind(db, workspace.id, NOON + timedelta(days=1)) == []  # once, and the 30-day cap
+
+
+# --- in the message that closes a case ------------------------------------------------------------------
+
+
+def _closing_world(db, runtime, workspace, *, consent: bool):
+    from sqlalchemy import select
+
+    from sprawa.auth.queries import principal_for_user
+    from sprawa.cases.models import Case, CaseStatus
+    from sprawa.cases.service import do_reply
+    from tests.cases.factories import inbound
+    from tests.factories import make_channel, make_user
+    from tests.proactive.conftest import enable
+
+    enable(db, workspace)
+    email = make_channel(db, workspace, ChannelKind.EMAIL)
+    first = inbound(db, runtime, email, "Gdzie jest moja kawa?", thread="t-1")
+    anna = db.scalars(select(Customer).where(Customer.id == first.customer_id)).one()
+    _order(db, workspace, anna, "A1", 3, [("LP-7001", "Kawa")])
+    for n in range(2):
+        _order(db, workspace, None, f"O{n}", 20, [("LP-7001", "Kawa"), ("LP-7101", "Młynek")])
+    if consent:
+        db.add(
+            ConsentRecord(
+                workspace_id=workspace.id, customer_id=anna.id, channel="email", granted=True, source="form"
+            )
+        )
+    user = make_user(db, workspace)
+
+    def resolve(message):
+        case = db.get(Case, message.case_id)
+        do_reply(db, principal_for_user(db, user), case, "Już jedzie.", status_after=CaseStatus.RESOLVED)
+        db.flush()
+        return case
+
+    return anna, email, first, resolve
+
+
+def _survey_text(db, runtime, case):
+    from sqlalchemy import select
+
+    from sprawa.cases.models import Message
+    from sprawa.insights.actions.surveys import do_send_survey, schedule_surveys
+
+    schedule_surveys(db, case.workspace_id)
+    do_send_survey(db, case.id, runtime.settings.resolved_secret_key, "https://sklep.example")
+    db.flush()
+    return db.scalars(
+        select(Message).where(Message.case_id == case.id).order_by(Message.seq.desc()).limit(1)
+    ).one()
+
+
+def test_the_survey_after_a_resolution_carries_a_co_purchase_with_why_and_withdrawal(db, runtime, workspace):
+    from sqlalchemy import select
+
+    from sprawa.privacy.actions.consents import read_withdrawal_token
+
+    anna, _, first, resolve = _closing_world(db, runtime, workspace, consent=True)
+    message = _survey_text(db, runtime, resolve(first))
+    text = message.body_text
+    assert "/ankieta/" in text and "PS. Do takiego zamówienia klienci często dobierają też „Młynek”" in text
+    assert (
+        "Skąd ta propozycja: Klienci, którzy kupili „Kawa”, często kupowali też „Młynek” (2 zamówienia)."
+        in text
+    )
+    token = text.rsplit("/zgody/wypisz/", 1)[1].strip()
+    assert read_withdrawal_token(runtime.settings.resolved_secret_key, token) == (
+        workspace.id,
+        anna.id,
+        "email",
+    )
+    [sent] = db.scalars(select(Suggestion).where(Suggestion.customer_id == anna.id))
+    assert (sent.status, sent.kind, sent.product_external_id, sent.message_id) == (
+        "sent",
+        SuggestionKind.CO_PURCHASE,
+        "LP-7101",
+        message.id,
+    )
+
+
+def test_no_consent_no_suggestion_in_the_survey(db, runtime, workspace):
+    from sqlalchemy import func, select
+
+    _, _, first, resolve = _closing_world(db, runtime, workspace, consent=False)
+    text = _survey_text(db, runtime, resolve(first)).body_text
+    assert "/ankieta/" in text and "Młynek" not in text and "/zgody/wypisz/" not in text
+    assert db.scalar(select(func.count()).select_from(Suggestion)) == 0
+
+
+def test_the_cap_holds_back_the_next_closing_suggestion(db, runtime, workspace):
+    from sqlalchemy import func, select
+
+    from tests.cases.factories import inbound
+
+    _, email, first, resolve = _closing_world(db, runtime, workspace, consent=True)
+    assert "Młynek" in _survey_text(db, runtime, resolve(first)).body_text
+    again = inbound(db, runtime, email, "Mam jeszcze jedno pytanie o fakturę.", thread="t-2")
+    second = _survey_text(db, runtime, resolve(again))
+    assert "/ankieta/" in second.body_text and "Młynek" not in second.body_text  # 1 per 30 days
+    assert db.scalar(select(func.count()).select_from(Suggestion)) == 1

@@ -96,3 +96,43 @@ def test_health_explains_a_failing_connection_in_polish_and_flags_stale_data(adm
     assert "Sklep odrzucił dane logowania. Sprawdź klucz API i jego uprawnienia." in page.text
     assert "Dane mogą być nieaktualne" in page.text
     assert f"/api/v1/commerce/webhooks/woocommerce/{workspace.id}" in page.text
+
+
+def test_carrier_settings_show_saved_values_never_secrets_with_health(admin, db, workspace):
+    body = {
+        "inpost": {"organization_id": "12345", "token": "tajny-token-shipx", "webhook_secret": "tajny-hook"},
+        "tracking_urls": {"dpd": "https://sledzenie.example.pl/dpd?numer={n}"},
+    }
+    assert admin.client.put("/api/v1/commerce/carriers", json=body).status_code == 200
+    db.add(
+        ConnectorHealth(
+            workspace_id=workspace.id,
+            source="inpost",
+            kind="shipx",
+            ok=False,
+            problem="bad_credentials",
+            detail='HTTP 401: {"error":"token_invalid"}',
+            last_error_at=utcnow(),
+            last_sync_at=utcnow(),
+            synced_orders=0,
+        )
+    )
+    db.commit()
+
+    page = admin.client.get("/app/settings/shop")
+
+    assert page.status_code == 200
+    assert 'id="carrier-form"' in page.text and 'name="organization_id"' in page.text
+    assert 'value="12345"' in page.text
+    assert 'id="tracking-dpd" name="dpd" class="tracking-url" type="url"' in page.text
+    assert 'value="https://sledzenie.example.pl/dpd?numer={n}"' in page.text
+    assert 'placeholder="https://www.dhl.com/pl-pl/home/sledzenie.html?tracking-id={n}"' in page.text
+    assert "tajny-token-shipx" not in page.text and "tajny-hook" not in page.text
+    assert page.text.count("zapisane — zostaw puste") == 2  # the token and the webhook secret
+    assert f"/api/v1/commerce/webhooks/inpost/{workspace.id}?token=" in page.text
+    assert "<th>InPost ShipX" in page.text
+    assert "Przewoźnik odrzucił token API lub numer organizacji." in page.text
+    assert "token_invalid" in page.text
+    assert 'data-url="/api/v1/commerce/carriers/inpost/test"' in page.text
+    assert 'data-url="/api/v1/commerce/connection/test"' in page.text
+    assert 'name="refresh_token"' in page.text  # Allegro's token renewal

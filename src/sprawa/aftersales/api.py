@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from sprawa.aftersales.actions.eligibility import LineRequest
 from sprawa.aftersales.queries import (
@@ -48,11 +48,21 @@ from sprawa.aftersales.service import (
     return_eligibility,
 )
 from sprawa.cases.queries import access_case
-from sprawa.deps import CurrentPrincipal, DbSession, Writer
+from sprawa.commerce.base import CommerceConnector
+from sprawa.commerce.service import connector_for
+from sprawa.deps import CurrentPrincipal, DbSession, ShopEnv, Writer
 
 router = APIRouter(prefix="/api/v1", tags=["aftersales"])
 
 Id = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def shop_connector(db: DbSession, principal: CurrentPrincipal, env: ShopEnv) -> CommerceConnector:
+    """The workspace's shop connector, able to reach remote platforms (WooCommerce, Shopify...)."""
+    return connector_for(db, principal.workspace_id, env)
+
+
+Shop = Annotated[CommerceConnector, Depends(shop_connector)]
 
 
 def _return(db: DbSession, ret_id: str, principal: CurrentPrincipal) -> ReturnOut:
@@ -80,10 +90,12 @@ def post_return_eligibility(
 
 
 @router.post("/cases/{case_id}/returns", status_code=201)
-def post_return(case_id: Id, body: ReturnStartIn, db: DbSession, writer: Writer) -> ReturnOut:
+def post_return(case_id: Id, body: ReturnStartIn, db: DbSession, writer: Writer, shop: Shop) -> ReturnOut:
     case = access_case(db, writer, case_id, for_update=True)
     lines = [LineRequest(line.line_id, line.quantity) for line in body.lines]
-    ret = do_start_return(db, writer, case, body.order_id, lines, reason=body.reason, method=body.method)
+    ret = do_start_return(
+        db, writer, case, body.order_id, lines, reason=body.reason, method=body.method, connector=shop
+    )
     return returns_out(db, [ret])[0]
 
 
@@ -120,8 +132,11 @@ def get_return(return_id: Id, db: DbSession, principal: CurrentPrincipal) -> Ret
 
 
 @router.post("/returns/{return_id}/approve")
-def post_approve_return(return_id: Id, body: ReturnApproveIn, db: DbSession, writer: Writer) -> ReturnOut:
-    do_approve_return(db, writer, access_return(db, writer, return_id, for_update=True), method=body.method)
+def post_approve_return(
+    return_id: Id, body: ReturnApproveIn, db: DbSession, writer: Writer, shop: Shop
+) -> ReturnOut:
+    ret = access_return(db, writer, return_id, for_update=True)
+    do_approve_return(db, writer, ret, method=body.method, connector=shop)
     return _return(db, return_id, writer)
 
 
@@ -138,16 +153,17 @@ def post_cancel_return(return_id: Id, db: DbSession, writer: Writer) -> ReturnOu
 
 
 @router.post("/returns/goods-received")
-def post_goods_received(body: GoodsReceivedIn, db: DbSession, writer: Writer) -> list[ReturnOut]:
+def post_goods_received(body: GoodsReceivedIn, db: DbSession, writer: Writer, shop: Shop) -> list[ReturnOut]:
     """Bulk: mark goods (or proof of sending) received; all or nothing."""
     returns = access_returns(db, writer, body.return_ids)
-    return returns_out(db, do_mark_goods_received(db, writer, returns, proof_only=body.proof_only))
+    received = do_mark_goods_received(db, writer, returns, proof_only=body.proof_only, connector=shop)
+    return returns_out(db, received)
 
 
 @router.post("/returns/{return_id}/refund")
-def post_refund(return_id: Id, body: RefundIn, db: DbSession, writer: Writer) -> ReturnOut:
+def post_refund(return_id: Id, body: RefundIn, db: DbSession, writer: Writer, shop: Shop) -> ReturnOut:
     ret = access_return(db, writer, return_id, for_update=True)
-    do_refund_return(db, writer, ret, reference=body.reference, amount=body.amount)
+    do_refund_return(db, writer, ret, reference=body.reference, amount=body.amount, connector=shop)
     return _return(db, return_id, writer)
 
 

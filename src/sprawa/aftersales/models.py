@@ -38,6 +38,7 @@ class IntakeSource(StrEnum):
     AI = "ai"
     AGENT = "agent"
     SELF_SERVICE = "self_service"
+    ALLEGRO = "allegro"  # the buyer started it on Allegro; mirrored from Allegro's customer returns
 
 
 class Return(Base):

@@ -19,6 +19,9 @@ own reply); otherwise they send the confirmation/instructions through the outbox
 ``lines`` is a list of ``LineRequest(line_id, quantity)``; ``line_id`` is the cached order line's id or the
 shop's own line id. ``actor`` is a ``Principal`` (``Principal.system(ws, AuthorKind.AI)`` for the AI).
 Only people decide: ``do_decide_complaint`` and the override of a return outside the rules need a user.
+Functions that talk to the shop take ``connector``: the caller's connector (remote platforms need one built
+with a ``ConnectorEnv``, see ``commerce.service.connector_for``); without it the workspace's own is built,
+which works for the built-in demo shop only.
 """
 
 from collections.abc import Sequence
@@ -61,7 +64,7 @@ from sprawa.cases.service import (
     link_orders,
     record_activity,
 )
-from sprawa.commerce.base import ActionResult, RefusalCode, ReturnLine
+from sprawa.commerce.base import ActionResult, CommerceConnector, RefusalCode, ReturnLine
 from sprawa.commerce.models import Order, OrderItem
 from sprawa.commerce.service import connector_for, refresh_order
 from sprawa.db import utcnow
@@ -135,6 +138,16 @@ def _returns_policy(session: Session, workspace_id: str) -> ReturnsPolicy:
     return policy
 
 
+def _rules(policy: ReturnsPolicy, workspace: Workspace) -> dict[str, Any]:
+    """The shop's withdrawal rules as ``check_eligibility`` takes them."""
+    return {
+        "window_days": policy.window_days,
+        "timezone": workspace.timezone,
+        "informed": policy.withdrawal_info_given,
+        "business_may_withdraw": policy.business_buyers_may_withdraw,
+    }
+
+
 def _source(actor: Principal, source: IntakeSource | None) -> IntakeSource:
     if source is not None:
         return source
@@ -166,6 +179,10 @@ def _route_to_person(session: Session, case: Case, reason: EscalationReason, tag
         changes["tags"] = [*(case.tags or []), tag]
     if changes:
         do_update_case(session, Principal.system(case.workspace_id), case, changes)
+
+
+def _shop(session: Session, workspace_id: str, connector: CommerceConnector | None) -> CommerceConnector:
+    return connector if connector is not None else connector_for(session, workspace_id)
 
 
 def _emit(session: Session, kind: str, record: Return | Complaint, **extra: Any) -> None:
@@ -247,9 +264,8 @@ def return_eligibility(
         session,
         order,
         resolve_lines(session, order, lines),
-        window_days=policy.window_days,
-        timezone=workspace.timezone,
         statement_at=now or utcnow(),
+        **_rules(policy, workspace),
     )
 
 
@@ -276,6 +292,7 @@ def do_start_return(
     source: IntakeSource | None = None,
     now: datetime | None = None,
     notify_customer: bool = True,
+    connector: CommerceConnector | None = None,
 ) -> Return:
     """Record a withdrawal statement; approve it at once when the rules allow (see module doc).
 
@@ -293,9 +310,8 @@ def do_start_return(
         session,
         order,
         resolved,
-        window_days=policy.window_days,
-        timezone=workspace.timezone,
         statement_at=now,
+        **_rules(policy, workspace),
     )
     source = _source(actor, source)
     if method is not None and method not in policy.return_methods:
@@ -347,7 +363,17 @@ def do_start_return(
         ret.review_reasons = [*ret.review_reasons, "no_return_method"]
     elif eligibility.allowed and (person or source != IntakeSource.AI or policy.ai_may_start_return):
         _approve(
-            session, actor, case, ret, order, policy, resolved, now=now, auto=not person, tell=notify_customer
+            session,
+            actor,
+            case,
+            ret,
+            order,
+            policy,
+            resolved,
+            now=now,
+            auto=not person,
+            tell=notify_customer,
+            connector=connector,
         )
         return ret
     if eligibility.allowed and not ret.review_reasons:
@@ -407,9 +433,10 @@ def _approve(
     now: datetime,
     auto: bool,
     tell: bool = True,
+    connector: CommerceConnector | None = None,
 ) -> None:
     """Register the return with the shop, approve it, send the instructions (``tell``), wait for the goods."""
-    connector = connector_for(session, ret.workspace_id)
+    connector = _shop(session, ret.workspace_id, connector)
     result = connector.start_return(
         order.number,
         [ReturnLine(line_id=line.item.external_id, quantity=line.quantity) for line in lines],
@@ -456,29 +483,56 @@ def _approve(
     transition_return(session, actor, ret, ReturnStatus.AWAITING_GOODS, now=now)
 
 
+def _approved_values(ret: Return, order: Order, items: str, lang: str) -> dict[str, str]:
+    return {
+        "number": ret.number,
+        "order": order.number,
+        "items": items,
+        "method": _method_text(ret, lang),
+        "goods_due": notify.day_text(ret.goods_due_by, lang),
+        "amount": notify.money_text(ret.refund_amount, ret.currency, lang),
+        "refund_method": notify.refund_method_text(ret.refund_method, lang),
+        "refund_due": notify.day_text(ret.refund_due_by, lang),
+    }
+
+
 def _send_instructions(
     session: Session, case: Case, ret: Return, order: Order, lines: Sequence[ResolvedLine]
 ) -> None:
     lang = notify.customer_language(session, case)
     items = ", ".join(f"{line.item.name} × {line.quantity}" for line in lines)
-    notify.send(
-        session,
-        case,
-        notify.compose(
-            session,
-            case,
-            "return_approved",
-            lang,
-            number=ret.number,
-            order=order.number,
-            items=items,
-            method=_method_text(ret, lang),
-            goods_due=notify.day_text(ret.goods_due_by, lang),
-            amount=notify.money_text(ret.refund_amount, ret.currency, lang),
-            refund_method=notify.refund_method_text(ret.refund_method, lang),
-            refund_due=notify.day_text(ret.refund_due_by, lang),
-        ),
-    )
+    values = _approved_values(ret, order, items, lang)
+    notify.send(session, case, notify.compose(session, case, "return_approved", lang, **values))
+
+
+def _review_why(ret: Return, items: Sequence[ReturnItem], lang: str) -> str:
+    """Why a person has to look at this return, from the reasons the rules recorded."""
+    reasons = set(ret.review_reasons or [])
+    if "window_closed" in reasons and ret.withdrawal_deadline:
+        deadline = notify.day_text(ret.withdrawal_deadline, lang)
+        return notify.fragment("why_window_closed", lang, deadline=deadline)
+    if "excepted" in reasons:
+        names = ", ".join(i.name for i in items if i.withdrawal_exception)
+        return notify.fragment("why_excepted", lang, items=names)
+    if reasons & {"not_delivered", "no_delivery_date"}:
+        return notify.fragment("why_not_delivered", lang)
+    if "business_order" in reasons:
+        return notify.fragment("why_business", lang)
+    return notify.fragment("why_other", lang)
+
+
+def return_message(session: Session, ret: Return, lang: str) -> str:
+    """Where the return stands, for a reply the caller writes itself (the AI's chat answer): the
+    instructions with the goods-back and refund dates once approved, else why a person looks at it."""
+    order = _order(session, ret.workspace_id, ret.order_id)
+    items = list(session.scalars(select(ReturnItem).where(ReturnItem.return_id == ret.id)))
+    if ret.status in (ReturnStatus.APPROVED, ReturnStatus.AWAITING_GOODS):
+        listed = ", ".join(f"{i.name} × {i.quantity}" for i in items)
+        body = notify.TEMPLATES["return_approved"][lang].format(**_approved_values(ret, order, listed, lang))
+    else:
+        why = _review_why(ret, items, lang)
+        body = notify.TEMPLATES["return_review"][lang].format(order=order.number, number=ret.number, why=why)
+    return body[0].upper() + body[1:]
 
 
 def _check_person(actor: Principal, case: Case, what: str) -> None:
@@ -488,7 +542,12 @@ def _check_person(actor: Principal, case: Case, what: str) -> None:
 
 
 def do_approve_return(
-    session: Session, actor: Principal, ret: Return, *, method: ReturnMethod | None = None
+    session: Session,
+    actor: Principal,
+    ret: Return,
+    *,
+    method: ReturnMethod | None = None,
+    connector: CommerceConnector | None = None,
 ) -> Return:
     """A person approves a return the rules sent to review (outside the window, excepted goods...)."""
     case = _case_of(session, ret)
@@ -514,7 +573,7 @@ def do_approve_return(
         for i in items
         if i.order_item_id in order_items
     ]
-    _approve(session, actor, case, ret, order, policy, lines, now=utcnow(), auto=False)
+    _approve(session, actor, case, ret, order, policy, lines, now=utcnow(), auto=False, connector=connector)
     return ret
 
 
@@ -557,7 +616,12 @@ def do_cancel_return(session: Session, actor: Principal, ret: Return) -> Return:
 
 
 def do_mark_goods_received(
-    session: Session, actor: Principal, returns: Sequence[Return], *, proof_only: bool = False
+    session: Session,
+    actor: Principal,
+    returns: Sequence[Return],
+    *,
+    proof_only: bool = False,
+    connector: CommerceConnector | None = None,
 ) -> list[Return]:
     """Goods (or the proof of sending, art. 32) arrived for these returns: the refund can go out.
 
@@ -595,7 +659,7 @@ def do_mark_goods_received(
                 refund_due=notify.day_text(ret.refund_due_by, lang),
             ),
         )
-        if not isinstance(connector_for(session, ret.workspace_id), RefundingConnector):
+        if not isinstance(_shop(session, ret.workspace_id, connector), RefundingConnector):
             do_add_note(
                 session,
                 Principal.system(ret.workspace_id),
@@ -610,7 +674,13 @@ def do_mark_goods_received(
 
 
 def do_refund_return(
-    session: Session, actor: Principal, ret: Return, *, reference: str = "", amount: Decimal | None = None
+    session: Session,
+    actor: Principal,
+    ret: Return,
+    *,
+    reference: str = "",
+    amount: Decimal | None = None,
+    connector: CommerceConnector | None = None,
 ) -> Return:
     """Pay the refund through the shop when its connector can, else record the one a person made.
 
@@ -628,7 +698,7 @@ def do_refund_return(
         if amount < ret.refund_amount and not reference.strip():
             raise InvalidInput("a lower refund needs a reason in the reference", code="reason_required")
         ret.refund_amount = amount
-    connector = connector_for(session, ret.workspace_id)
+    connector = _shop(session, ret.workspace_id, connector)
     order = _order(session, ret.workspace_id, ret.order_id)
     if isinstance(connector, RefundingConnector):
         result = connector.refund_return(

@@ -1,4 +1,6 @@
-"""The complaint breach alarm: a worker job that flags complaints nearing their answer deadline unanswered.
+"""Worker jobs of after-sales: the complaint breach alarm and the Allegro customer returns mirror.
+
+The breach alarm flags complaints nearing their answer deadline unanswered.
 
 One ``aftersales.alarm_scan`` job per workspace re-schedules itself while complaints are open: at the next
 alarm threshold of any of them, and at least every ``RESCAN`` as a safety net (a policy or clock change, a
@@ -7,7 +9,9 @@ worker that was down). Each complaint raises each level once: 1 when ``WARN_BEFO
 alarm raises the case's priority, tags it, notes it, and sends an event naming the assignee and team.
 """
 
+import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,10 +20,12 @@ from sprawa.aftersales.models import Complaint, ComplaintStatus
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import Case, CaseStatus, Priority
 from sprawa.cases.service import do_add_note, do_update_case, record_activity
+from sprawa.commerce.remote import ConnectorEnv
 from sprawa.db import utcnow
 from sprawa.platform.events import Event, emit
-from sprawa.platform.jobs import Job, enqueue
+from sprawa.platform.jobs import Handler, Job, enqueue
 
+log = logging.getLogger(__name__)
 ALARM_KIND = "aftersales.alarm_scan"
 WARN_BEFORE = timedelta(hours=72)
 CRITICAL_BEFORE = timedelta(hours=24)
@@ -135,3 +141,57 @@ def run_alarm_scan(factory: sessionmaker[Session], job: Job) -> None:
     """Worker handler of ``aftersales.alarm_scan`` (idempotent: each level is raised once)."""
     with factory.begin() as session:
         scan_complaint_deadlines(session, job.payload["workspace_id"])
+
+
+# ------------------------------------------------------------------------------ Allegro returns mirror
+
+MIRROR_KIND = "aftersales.allegro_returns"
+MIRROR_EVERY = timedelta(minutes=15)
+
+
+def schedule_allegro_returns(session: Session, at: datetime | None = None) -> None:
+    """Queue the next mirror run (one for all Allegro workspaces); idempotent per minute."""
+    at = at or utcnow()
+    enqueue(session, MIRROR_KIND, {}, key=f"{MIRROR_KIND}:{at:%Y%m%dT%H%M}", run_at=at)
+
+
+def ensure_allegro_returns_scheduled(factory: sessionmaker[Session]) -> None:
+    """Called when a worker starts: the mirror chain runs whether or not a shop is connected yet."""
+    with factory.begin() as session:
+        schedule_allegro_returns(session)
+
+
+def run_allegro_returns(env: ConnectorEnv, factory: sessionmaker[Session], job: Job) -> None:
+    """Mirror each Allegro workspace's customer returns, each in its own transaction, then re-schedule.
+
+    A shop that cannot be reached is logged and tried again next run; the others go on.
+    """
+    from sprawa.aftersales.actions.allegro import mirror_allegro_returns
+    from sprawa.commerce.allegro.connector import AllegroOrders
+    from sprawa.commerce.service import connector_for
+    from sprawa.platform.errors import AppError
+    from sprawa.workspaces.models import Workspace
+
+    with factory() as session:
+        workspaces = [
+            ws.id
+            for ws in session.scalars(select(Workspace))
+            if ((ws.settings or {}).get("commerce") or {}).get("kind") == "allegro"
+        ]
+    for workspace_id in workspaces:
+        try:
+            with factory.begin() as session:
+                connector = connector_for(session, workspace_id, env)
+                assert isinstance(connector, AllegroOrders)
+                mirror_allegro_returns(session, connector, workspace_id)
+        except AppError as exc:
+            log.warning(
+                "allegro returns mirror failed", extra={"workspace_id": workspace_id, "error": str(exc)}
+            )
+    with factory.begin() as session:
+        schedule_allegro_returns(session, utcnow() + MIRROR_EVERY)
+
+
+def job_handlers(env: ConnectorEnv) -> dict[str, Handler]:
+    """The worker's after-sales jobs; ``env`` reaches remote shops (the Allegro returns mirror)."""
+    return {ALARM_KIND: run_alarm_scan, MIRROR_KIND: partial(run_allegro_returns, env)}

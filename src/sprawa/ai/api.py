@@ -11,7 +11,7 @@ from sprawa.ai.queries import ai_state, assist, decision_trail, flag_counts
 from sprawa.ai.schemas import ActionIn, ActionOut, FlagIn, FlagOut, ModeIn
 from sprawa.ai.service import do_agent_action, do_flag_decision, do_set_ai_mode, draft_reply
 from sprawa.cases.queries import access_case
-from sprawa.deps import CurrentPrincipal, DbSession, Writer
+from sprawa.deps import CurrentPrincipal, DbSession, ShopEnv, Writer
 
 router = APIRouter(prefix="/api/v1", tags=["ai"])
 
@@ -26,15 +26,15 @@ def get_ai(case_id: CaseId, db: DbSession, principal: CurrentPrincipal) -> dict[
 
 
 @router.get("/cases/{case_id}/ai/assist")
-def get_assist(case_id: CaseId, db: DbSession, principal: CurrentPrincipal) -> dict[str, Any]:
+def get_assist(case_id: CaseId, db: DbSession, principal: CurrentPrincipal, env: ShopEnv) -> dict[str, Any]:
     """Summary, mood trend, facts, suggested actions with their policy verdicts, relevant articles."""
-    return jsonable_encoder(assist(db, access_case(db, principal, case_id)))
+    return jsonable_encoder(assist(db, access_case(db, principal, case_id), env))
 
 
 @router.post("/cases/{case_id}/ai/draft")
-def post_draft(case_id: CaseId, db: DbSession, writer: Writer) -> dict[str, Any]:
+def post_draft(case_id: CaseId, db: DbSession, writer: Writer, env: ShopEnv) -> dict[str, Any]:
     """A drafted reply to the customer's last message (nothing is sent or changed)."""
-    return jsonable_encoder(draft_reply(db, writer, access_case(db, writer, case_id)))
+    return jsonable_encoder(draft_reply(db, writer, access_case(db, writer, case_id), env=env))
 
 
 @router.post("/cases/{case_id}/ai/mode")
@@ -67,9 +67,9 @@ def get_quality(db: DbSession, principal: CurrentPrincipal) -> dict[str, Any]:
 
 @router.post("/cases/{case_id}/actions/{action}")
 def post_action(
-    case_id: CaseId, action: ActionName, body: ActionIn, db: DbSession, writer: Writer
+    case_id: CaseId, action: ActionName, body: ActionIn, db: DbSession, writer: Writer, env: ShopEnv
 ) -> ActionOut:
     """Run an action through the same policy layer the AI uses; without ``confirm`` it only previews."""
     case = access_case(db, writer, case_id, for_update=body.confirm)
-    outcome = do_agent_action(db, writer, case, action, body.args, confirm=body.confirm)
+    outcome = do_agent_action(db, writer, case, action, body.args, confirm=body.confirm, env=env)
     return ActionOut.model_validate(jsonable_encoder(outcome.as_dict()))

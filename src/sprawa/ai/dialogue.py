@@ -6,7 +6,8 @@ from sprawa.ai import escalation
 from sprawa.ai.actions.base import ActionName, ActionStatus
 from sprawa.ai.flows import knowledge, orders, returns
 from sprawa.ai.flows.turn import Reply, Turn
-from sprawa.ai.nlu import case_mood_trend
+from sprawa.ai.nlu import REASON_CODES
+from sprawa.ai.nlu.frustration import frustrated
 from sprawa.ai.nlu.normalize import fold
 
 _YES = re.compile(
@@ -34,20 +35,24 @@ def yes_no(text: str) -> bool | None:
 
 def escalation_reasons(turn: Turn) -> list[str]:
     policy = escalation.escalation_policy(turn.session, turn.workspace.id)
-    reasons = list(turn.u.escalation_reasons)
+    # The NLU flags frustration at the default threshold; the workspace's own threshold decides here.
     scores = [float(m["frustration"]) for m in turn.state.moods or []]
-    if turn.u.frustration >= policy.frustration_threshold or (
-        scores
-        and case_mood_trend(scores) == "rising"
-        and turn.u.frustration >= policy.frustration_threshold - 0.15
-    ):
-        reasons.append("frustration")
+    upset = frustrated(turn.u.frustration, scores, policy.frustration_threshold)
+    reasons = [
+        code
+        for code in REASON_CODES
+        if (code == "frustration" and upset) or (code != "frustration" and code in turn.u.escalation_reasons)
+    ]
     reasons += escalation.customer_reasons(turn.session, turn.customer, turn.case, turn.u.intent)
     return escalation.enabled(policy, reasons)
 
 
 def decide(turn: Turn) -> Reply:
     reasons = escalation_reasons(turn)
+    if turn.dry_run:
+        # A draft for the person who has the case: answer the matter instead of handing it over again
+        # (a complaint still runs its intake, which is what the person needs to answer it).
+        reasons = [r for r in reasons if r == "complaint"]
     if "complaint" in reasons:
         reply = returns.complaint(turn)
         reply.escalate = list(dict.fromkeys([*reasons, *reply.escalate]))
@@ -170,6 +175,8 @@ def _execute_pending(turn: Turn) -> Reply:
     args = {k: v for k, v in pending["args"].items() if k != "shown"}
     outcome = turn.act(action, args, confirmed=True)
     number = args.get("order_number", "")
+    if action == ActionName.START_RETURN and "return_id" in outcome.data:
+        return returns.after_yes(turn, outcome)  # the after-sales Return was recorded
     if outcome.status == ActionStatus.DONE:
         if action == ActionName.CANCEL_ORDER:
             order = outcome.data.get("order")

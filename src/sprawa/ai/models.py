@@ -19,7 +19,7 @@ class AIDecision(Base):
 
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    # understand | reply | action | escalate | assist | skip
+    # understand | reply | action | escalate | assist | skip | draft (a reply drafted for an agent)
     step: Mapped[str] = mapped_column(String(16), default="reply")
     message_ids: Mapped[list[str]] = mapped_column(default=list)
     language: Mapped[str | None] = mapped_column(String(8))
@@ -46,6 +46,11 @@ class AIDecision(Base):
     prompt_version: Mapped[str | None] = mapped_column(String(32))
     policy_version: Mapped[str | None] = mapped_column(String(64))
     latency_ms: Mapped[int | None]
+    # Drafts only: what the agent's next reply (``draft_reply_id``) did with it (``sprawa.ai.drafts``):
+    # draft_used | draft_edited | draft_discarded, and how similar the sent text was (0..1).
+    draft_use: Mapped[str | None] = mapped_column(String(16))
+    draft_similarity: Mapped[float | None]
+    draft_reply_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

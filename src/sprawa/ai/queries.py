@@ -7,12 +7,13 @@ from sqlalchemy.orm import Session
 
 from sprawa.ai.actions.base import ActionName, ActionStatus
 from sprawa.ai.actions.layer import ActionContext, run_action
-from sprawa.ai.escalation import REASON_LABELS
+from sprawa.ai.escalation import REASON_LABELS, escalation_policy
 from sprawa.ai.models import AICaseState, AIDecision, AIFlag
 from sprawa.ai.nlu import case_mood_trend
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import Case, CaseOrder, Direction, Message
 from sprawa.commerce.models import Order
+from sprawa.commerce.remote import ConnectorEnv
 from sprawa.commerce.service import connector_for
 from sprawa.workspaces.models import PolicyKind
 from sprawa.workspaces.queries import typed_policy
@@ -103,7 +104,7 @@ def flag_counts(session: Session, principal: Principal) -> dict[str, Any]:
     }
 
 
-def assist(session: Session, case: Case) -> dict[str, Any]:
+def assist(session: Session, case: Case, env: ConnectorEnv | None = None) -> dict[str, Any]:
     """For the agent: summary, mood trend, facts, suggested actions (with their policy verdicts), articles."""
     from sprawa.ai.retrieval import search
 
@@ -161,7 +162,7 @@ def assist(session: Session, case: Case) -> dict[str, Any]:
             "pending_action": state["pending"],
             "verified_by": state["verified_by"],
         },
-        "suggested_actions": suggested_actions(session, case, orders),
+        "suggested_actions": suggested_actions(session, case, orders, env),
         "articles": articles,
     }
 
@@ -178,12 +179,14 @@ def _summary(case: Case, state: dict[str, Any], trail: list[dict[str, Any]], ord
     return "\n".join(lines)
 
 
-def suggested_actions(session: Session, case: Case, orders: list[Order]) -> list[dict[str, Any]]:
+def suggested_actions(
+    session: Session, case: Case, orders: list[Order], env: ConnectorEnv | None = None
+) -> list[dict[str, Any]]:
     """Actions worth offering, each previewed through the action layer (verdict and reason shown)."""
     ctx = ActionContext(
         session=session,
         workspace_id=case.workspace_id,
-        connector=connector_for(session, case.workspace_id),
+        connector=connector_for(session, case.workspace_id, env),
         by_ai=False,
         scope=None,
         customer_id=case.customer_id,
@@ -199,7 +202,8 @@ def suggested_actions(session: Session, case: Case, orders: list[Order]) -> list
             )
     compensation = typed_policy(session, case.workspace_id, PolicyKind.COMPENSATION)
     assert isinstance(compensation, CompensationPolicy)
-    if compensation.kinds and (case.escalated or (case.sentiment or 0) >= 0.5):
+    threshold = escalation_policy(session, case.workspace_id).frustration_threshold
+    if compensation.kinds and (case.escalated or (case.sentiment or 0) >= threshold):
         wanted.append(
             (
                 ActionName.ISSUE_COMPENSATION,

@@ -26,6 +26,7 @@ from sprawa.auth.schemas import Principal
 from sprawa.cases.models import Attachment, AuthorKind, Case, CaseStatus, Direction, Message
 from sprawa.cases.service import check_case_writer, do_add_note, do_reply, do_update_case, record_activity
 from sprawa.channels.models import Channel
+from sprawa.commerce.remote import ConnectorEnv
 from sprawa.commerce.service import connector_for
 from sprawa.customers.models import Customer
 from sprawa.db import utcnow
@@ -89,7 +90,14 @@ def _policy_version(session: Session, workspace_id: str) -> str:
     return ",".join(f"{k}:{v}" for k, v in sorted(rows))[:64] or "defaults"
 
 
-def _turn(session: Session, case: Case, message: Message, state: AICaseState, now: datetime) -> Turn:
+def _turn(
+    session: Session,
+    case: Case,
+    message: Message,
+    state: AICaseState,
+    now: datetime,
+    env: ConnectorEnv | None = None,
+) -> Turn:
     workspace = session.get(Workspace, case.workspace_id)
     customer = session.get(Customer, case.customer_id)
     channel = session.get(Channel, message.channel_id)
@@ -113,16 +121,24 @@ def _turn(session: Session, case: Case, message: Message, state: AICaseState, no
         state=state,
         u=u,
         lang=lang if lang in LANGUAGES else "pl",
-        connector=connector_for(session, workspace.id),
+        connector=connector_for(session, workspace.id, env),
         now=now,
         attachments=attachments,
     )
 
 
 def respond(
-    session: Session, message_id: str, *, now: datetime | None = None, llm: "LLMClient | None" = None
+    session: Session,
+    message_id: str,
+    *,
+    now: datetime | None = None,
+    llm: "LLMClient | None" = None,
+    env: ConnectorEnv | None = None,
 ) -> AIDecision | None:
     """Answer one stored customer message (idempotent: a message already handled is skipped).
+
+    ``env`` lets remote shop connectors (WooCommerce, Shopify...) reach the shop; without it only the
+    built-in demo shop answers.
 
     ``llm`` (config + HTTP client) lets a workspace that opted in (``settings.ai.llm``) have template
     replies rephrased; the call is bounded by the configured timeout and falls back to the template.
@@ -154,7 +170,7 @@ def respond(
             "Pominięto — klient dopisał kolejną wiadomość.",
         )
         return None
-    turn = _turn(session, case, message, state, now or utcnow())
+    turn = _turn(session, case, message, state, now or utcnow(), env)
     _record_understanding(session, turn)
     reply = decide(turn)
     return _finish(session, turn, reply, started, llm)
@@ -429,14 +445,22 @@ def _proposal(reasons: list[str]) -> str:
 
 
 def do_agent_action(
-    session: Session, actor: Principal, case: Case, name: ActionName, args: dict[str, Any], *, confirm: bool
+    session: Session,
+    actor: Principal,
+    case: Case,
+    name: ActionName,
+    args: dict[str, Any],
+    *,
+    confirm: bool,
+    env: ConnectorEnv | None = None,
 ) -> Outcome:
     """An agent's action through the same layer: same checks; ``confirm`` False returns the preview."""
     check_case_writer(actor, case)
     ctx = ActionContext(
         session=session,
         workspace_id=case.workspace_id,
-        connector=connector_for(session, case.workspace_id),
+        connector=connector_for(session, case.workspace_id, env),
+        actor=actor,
         by_ai=False,
         scope=None,
         customer_id=case.customer_id,
@@ -537,12 +561,18 @@ def do_set_ai_mode(session: Session, actor: Principal, case: Case, mode: AIMode)
 
 
 def draft_reply(
-    session: Session, actor: Principal, case: Case, *, now: datetime | None = None
+    session: Session,
+    actor: Principal,
+    case: Case,
+    *,
+    now: datetime | None = None,
+    env: ConnectorEnv | None = None,
 ) -> dict[str, Any]:
     """Agent assist: what the AI would answer to the customer's last message, with the same guardrails.
 
     The flow runs inside a savepoint that is rolled back, and in dry-run mode (no shop action runs even
-    after a yes), so drafting changes nothing.
+    after a yes), so drafting changes nothing; only the draft itself is recorded (an AI decision, step
+    ``draft``), to learn whether the agent sent it (``sprawa.ai.drafts``).
     """
     check_case_writer(actor, case)
     message = session.scalars(
@@ -556,7 +586,7 @@ def draft_reply(
     savepoint = session.begin_nested()
     try:
         state = case_state(session, case)
-        turn = _turn(session, case, message, state, now or utcnow())
+        turn = _turn(session, case, message, state, now or utcnow(), env)
         turn.dry_run = True
         reply = decide(turn)
         text = reply.text or reply.facts.get("lead") or ""
@@ -576,6 +606,23 @@ def draft_reply(
         }
     finally:
         savepoint.rollback()
+    # Kept (outside the rolled-back savepoint) so the agent's reply can be judged against it (ai.drafts).
+    draft = _decision(
+        session,
+        case,
+        "draft",
+        message_ids=[message.id],
+        language=result["language"],
+        intent=result["intent"],
+        chosen=result["chosen"],
+        reason=result["reason"],
+        summary="Szkic odpowiedzi dla konsultanta.",
+        reply_text=result["text"] or None,
+        model=MODEL_NAME,
+        provider=PROVIDER,
+    )
+    session.flush()
+    result["decision_id"] = draft.id
     return result
 
 

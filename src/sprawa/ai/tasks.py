@@ -3,8 +3,8 @@
 from sqlalchemy.orm import Session, sessionmaker
 
 from sprawa.cases.models import Direction, Message
+from sprawa.commerce.remote import ConnectorEnv
 from sprawa.config import Settings
-from sprawa.platform.http import SafeHttp
 from sprawa.platform.jobs import Job, enqueue
 from sprawa.workspaces.models import Workspace
 
@@ -28,7 +28,10 @@ def enqueue_ai_respond(session: Session, message: Message) -> None:
     )
 
 
-def run_ai_respond_job(settings: Settings, http: SafeHttp, factory: sessionmaker[Session], job: Job) -> None:
+def run_ai_respond_job(
+    settings: Settings, env: ConnectorEnv, factory: sessionmaker[Session], job: Job
+) -> None:
+    """``env`` reaches the shop (remote platforms) and the optional LLM (its HTTP client)."""
     from sprawa.ai.llm import LLMConfig
     from sprawa.ai.service import respond
 
@@ -36,7 +39,9 @@ def run_ai_respond_job(settings: Settings, http: SafeHttp, factory: sessionmaker
         settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout_seconds
     )
     with factory.begin() as session:
-        respond(session, job.payload["message_id"], llm=(config, http) if config.enabled else None)
+        respond(
+            session, job.payload["message_id"], llm=(config, env.http) if config.enabled else None, env=env
+        )
 
 
 def ai_job_dead(session: Session, job: Job) -> None:

@@ -216,3 +216,19 @@ class CaseActivity(Base):
     kind: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseRead(Base):
+    """How far one agent has read a case: the newest customer message time they have seen in it.
+
+    The case is unread for that agent while ``Case.last_inbound_at`` is newer than ``seen_inbound_at``.
+    """
+
+    __tablename__ = "case_reads"
+    __table_args__ = (UniqueConstraint("user_id", "case_id"),)
+
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    seen_inbound_at: Mapped[datetime | None]
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -42,6 +42,7 @@ from sprawa.cases.models import (
     CaseActivity,
     CaseLinkChange,
     CaseOrder,
+    CaseRead,
     CaseStatus,
     Direction,
     Message,
@@ -353,7 +354,24 @@ def list_cases(
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = encode_cursor(kind, last.r, last.v, last.id)
-    return CasePage(items=inbox_rows(session, [row.id for row in rows]), next_cursor=next_cursor)
+    items = inbox_rows(session, [row.id for row in rows])
+    mark_unread(session, principal, items)
+    return CasePage(items=items, next_cursor=next_cursor)
+
+
+def mark_unread(session: Session, principal: Principal, items: Sequence[CaseListItem]) -> None:
+    """Set ``unread`` on inbox rows: a customer message newer than what the agent last saw of the case."""
+    if principal.user_id is None or not items:
+        return
+    rows = session.execute(
+        select(CaseRead.case_id, CaseRead.seen_inbound_at).where(
+            CaseRead.user_id == principal.user_id, CaseRead.case_id.in_([item.id for item in items])
+        )
+    )
+    seen = {case_id: mark for case_id, mark in rows}
+    for item in items:
+        mark = seen.get(item.id)
+        item.unread = item.last_inbound_at is not None and (mark is None or item.last_inbound_at > mark)
 
 
 def _keyset(

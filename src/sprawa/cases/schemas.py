@@ -131,6 +131,8 @@ class CaseListItem(CaseSummary):
     unanswered_count: int = 0
     waiting_since: datetime | None = None
     last_message: LastMessage | None = None
+    # The customer wrote after the asking user last opened the case (a token without a user: false).
+    unread: bool = False
 
 
 class CasePage(BaseModel):

@@ -6,7 +6,10 @@ from typing import Any
 
 from sqlalchemy import case as case_when
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import (
@@ -15,6 +18,7 @@ from sprawa.cases.models import (
     CaseActivity,
     CaseLinkChange,
     CaseOrder,
+    CaseRead,
     CaseStatus,
     DeliveryStatus,
     Direction,
@@ -25,9 +29,10 @@ from sprawa.cases.schemas import CaseSummary, message_preview
 from sprawa.cases.uploads import check_channel_takes_files, pending_attachments
 from sprawa.channels.models import Channel, Thread
 from sprawa.customers.models import Customer
-from sprawa.db import utcnow
+from sprawa.db import on_commit, utcnow
 from sprawa.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sprawa.platform.events import Event, emit
+from sprawa.platform.ids import new_id
 from sprawa.platform.jobs import enqueue
 from sprawa.workspaces.models import Team, Workspace
 
@@ -75,7 +80,11 @@ def transition(case: Case, to: CaseStatus, *, now: datetime | None = None) -> bo
 def next_seq(session: Session, case_id: str) -> int:
     """Atomically take the next message sequence number of a case."""
     return session.execute(
-        update(Case).where(Case.id == case_id).values(last_seq=Case.last_seq + 1).returning(Case.last_seq)
+        update(Case)
+        .where(Case.id == case_id)
+        .values(last_seq=Case.last_seq + 1)
+        .returning(Case.last_seq)
+        .execution_options(synchronize_session=False)  # the caller keeps what RETURNING gave
     ).scalar_one()
 
 
@@ -85,6 +94,7 @@ def next_case_number(session: Session, workspace_id: str) -> int:
         .where(Workspace.id == workspace_id)
         .values(case_counter=Workspace.case_counter + 1)
         .returning(Workspace.case_counter)
+        .execution_options(synchronize_session=False)  # nothing reads the counter from the object
     ).scalar_one()
 
 
@@ -153,6 +163,8 @@ def find_case_for_inbound(
 
 
 def link_orders(session: Session, case: Case, order_ids: list[str], reason: str) -> None:
+    if not order_ids:
+        return
     linked = set(session.scalars(select(CaseOrder.order_id).where(CaseOrder.case_id == case.id)))
     for order_id in order_ids:
         if order_id not in linked:
@@ -168,7 +180,7 @@ def add_message(session: Session, case: Case, message: Message) -> Message:
     message.seq = next_seq(session, case.id)
     session.add(message)
     session.flush()
-    session.refresh(case, ["last_seq"])
+    set_committed_value(case, "last_seq", message.seq)  # what the UPDATE ... RETURNING gave
     case.last_message_at = message.created_at
     case.channel_id = message.channel_id
     emit(
@@ -739,3 +751,31 @@ def _emit_updated(session: Session, *cases: Case) -> None:
     for case in cases:
         case.updated_at = utcnow()
         emit(session, Event("case.updated", case.workspace_id, _case_data(case), case_id=case.id))
+
+
+def mark_read_after_commit(session: Session, actor: Principal, case: Case) -> None:
+    """Remember that ``actor`` has seen ``case`` up to its newest customer message (the inbox's unread
+    marker), in its own short write transaction once the page's read-only unit of work commits."""
+    if actor.user_id is None:
+        return
+    values = {
+        "id": new_id(),
+        "workspace_id": case.workspace_id,
+        "user_id": actor.user_id,
+        "case_id": case.id,
+        "seen_inbound_at": case.last_inbound_at,
+        "read_at": utcnow(),
+    }
+    writer = session.get_bind().execution_options(read_only=False)
+    insert = pg_insert if writer.dialect.name == "postgresql" else sqlite_insert
+    upsert = insert(CaseRead).values(**values)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["user_id", "case_id"],
+        set_={"seen_inbound_at": upsert.excluded.seen_inbound_at, "read_at": upsert.excluded.read_at},
+    )
+
+    def write() -> None:
+        with Session(writer) as marks, marks.begin():
+            marks.execute(upsert)
+
+    on_commit(session, write)

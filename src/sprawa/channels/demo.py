@@ -4,25 +4,49 @@ The mails travel over real IMAP from the in-process fake server and are stored e
 stores them; the WhatsApp messages are Meta-shaped webhooks signed with the demo channel's app secret
 and go through the webhook's signature check. Both become cases once the worker processes them,
 so a newcomer watches e-mail and WhatsApp cases arrive in the inbox.
+
+While ``sprawa demo`` runs, ``start_demo_fakes`` keeps the fakes up on loopback (an IMAP mailbox with
+IDLE, an SMTP sink, a Graph API per Meta channel) and points the demo channels at them, so the agents'
+replies on e-mail, WhatsApp, Messenger and Instagram are delivered (and shown at ``/demo/poczta``)
+instead of dying against made-up hosts. Only the demo does this; nothing else allows loopback.
 """
 
 import imaplib
 import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from sprawa.cases.models import Direction, Message
+from sprawa.channels.actions.polling import schedule_poll
 from sprawa.channels.email.fake import FakeImapServer, FakeMailbox
 from sprawa.channels.email.service import store_mail
-from sprawa.channels.meta.fake import signature, wa_text
+from sprawa.channels.email.sink import SmtpSink
+from sprawa.channels.meta.fake import FakeGraph, signature, wa_text
 from sprawa.channels.meta.webhook import do_receive_signed_webhook
-from sprawa.channels.models import Channel, ChannelKind
+from sprawa.channels.models import Channel, ChannelKind, Thread
 from sprawa.channels.whatsapp.service import split_items
 from sprawa.commerce.models import Order
+from sprawa.config import Settings
 from sprawa.db import utcnow
 from sprawa.platform.crypto import SecretBox
+from sprawa.workspaces.models import Workspace
+
+DEMO_SLUG = "demo"
+LOOPBACK = "127.0.0.1"
+# Outside WhatsApp's 24-hour window only an approved template may be sent; the demo's Graph fake
+# accepts this one, so replies to the older sample chats are delivered too.
+DEMO_TEMPLATE = {"name": "wznowienie_rozmowy", "language": "pl"}
+TOKEN_FIELD = {
+    ChannelKind.WHATSAPP: "access_token",
+    ChannelKind.MESSENGER: "page_access_token",
+    ChannelKind.INSTAGRAM: "page_access_token",
+}
 
 MAILS = [
     (
@@ -112,3 +136,101 @@ def seed_channel_demo(session: Session, secrets: SecretBox, workspace_id: str) -
             split_items,
         )
     return delivered
+
+
+class DemoGraph(FakeGraph):
+    """The Graph fake of one demo channel; it knows when a customer last wrote from the demo's database
+    (as Meta knows it from its own records), so its 24-hour and 7-day windows match the inbox."""
+
+    def __init__(self, access_token: str, factory: sessionmaker[Session], channel: Channel) -> None:
+        super().__init__(access_token)
+        self.factory = factory
+        self.channel_id = channel.id
+        self.kind = channel.kind
+        self.channel_name = channel.name
+
+    def last_inbound_at(self, recipient: str) -> datetime | None:
+        with self.factory() as session:
+            return session.scalar(
+                select(func.max(Message.created_at))
+                .join(Thread, Thread.id == Message.thread_id)
+                .where(
+                    Thread.channel_id == self.channel_id,
+                    Thread.external_id.in_([recipient, recipient.lstrip("+")]),
+                    Message.direction == Direction.INBOUND,
+                )
+            )
+
+
+@dataclass
+class DemoFakes:
+    """The providers the running demo talks to instead of the internet."""
+
+    mailbox: FakeMailbox
+    imap: FakeImapServer
+    smtp: SmtpSink
+    graphs: list[DemoGraph] = field(default_factory=list)
+
+    def stop(self) -> None:
+        if self in _running:
+            _running.remove(self)
+        self.imap.stop()
+        self.smtp.stop()
+        for graph in self.graphs:
+            graph.__exit__()
+
+
+_running: list[DemoFakes] = []
+
+
+def running_fakes() -> DemoFakes | None:
+    """The fakes of the ``sprawa demo`` in this process (None anywhere else: the mail page is 404)."""
+    return _running[-1] if _running else None
+
+
+def start_demo_fakes(factory: sessionmaker[Session], secrets: SecretBox) -> DemoFakes | None:
+    """Start the fakes on free loopback ports and point the demo workspace's channels at them."""
+    with factory.begin() as session:
+        workspace_id = session.scalar(select(Workspace.id).where(Workspace.slug == DEMO_SLUG))
+        if workspace_id is None:
+            return None
+        channels = session.scalars(select(Channel).where(Channel.workspace_id == workspace_id)).all()
+        email = next((c for c in channels if c.kind == ChannelKind.EMAIL), None)
+        creds = secrets.open(email.credentials_encrypted) if email is not None else {}
+        # A new UIDVALIDITY each run: the poller re-reads this (empty) mailbox from the start.
+        mailbox = FakeMailbox(
+            user=creds.get("username", "demo"),
+            password=creds.get("password", "demo"),
+            uidvalidity=int(time.time()),
+        )
+        fakes = DemoFakes(mailbox, FakeImapServer(mailbox).start(), SmtpSink().start())
+        for channel in channels:
+            if channel.kind == ChannelKind.EMAIL:
+                channel.settings = {
+                    **(channel.settings or {}),
+                    **{"imap_host": LOOPBACK, "imap_port": fakes.imap.port, "imap_security": "plain"},
+                    **{"smtp_host": LOOPBACK, "smtp_port": fakes.smtp.port, "smtp_security": "plain"},
+                }
+                schedule_poll(session, channel, soon=True, after=f"demo:{mailbox.uidvalidity}")
+            elif channel.kind in TOKEN_FIELD:
+                token = secrets.open(channel.credentials_encrypted).get(TOKEN_FIELD[channel.kind], "")
+                graph = DemoGraph(token, factory, channel).__enter__()
+                fakes.graphs.append(graph)
+                extra = (
+                    {"reengagement_template": DEMO_TEMPLATE} if channel.kind == ChannelKind.WHATSAPP else {}
+                )
+                channel.settings = {**extra, **(channel.settings or {}), "api_base_url": graph.base_url}
+    _running.append(fakes)
+    return fakes
+
+
+def with_demo_fakes(settings: Settings) -> Settings:
+    """For ``sprawa demo``: start the fakes, point the channels at them, allow loopback for this process."""
+    from sprawa.runtime import Runtime
+
+    runtime = Runtime.build(settings)
+    try:
+        start_demo_fakes(runtime.factory, runtime.ingest.secrets)
+    finally:
+        runtime.close()
+    return settings.model_copy(update={"outbound_allow": [*settings.outbound_allow, LOOPBACK]})

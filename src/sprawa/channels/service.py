@@ -175,9 +175,15 @@ def process_inbound_event(session: Session, ctx: IngestContext, event_id: str) -
     return stored
 
 
+def ingest_inbound_job(ctx: IngestContext, session: Session, job: Job) -> None:
+    """``inbound.process`` inside the worker's transaction (the worker groups these: see ``Worker``)."""
+    process_inbound_event(session, ctx, job.payload["event_id"])
+
+
 def run_inbound_job(ctx: IngestContext, factory: sessionmaker[Session], job: Job) -> None:
+    """``inbound.process`` in a transaction of its own."""
     with factory.begin() as session:
-        process_inbound_event(session, ctx, job.payload["event_id"])
+        ingest_inbound_job(ctx, session, job)
 
 
 def run_delivery_job(ctx: IngestContext, factory: sessionmaker[Session], job: Job) -> None:

@@ -10,11 +10,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from sprawa.commerce.actions.freshness import order_context
-from sprawa.commerce.carriers.service import do_receive_inpost_webhook
-from sprawa.commerce.errors import PROBLEM_TEXT, ConnectorProblem
+from sprawa.commerce.carriers.service import (
+    carriers_out,
+    do_receive_inpost_webhook,
+    do_set_carrier_settings,
+    do_test_inpost,
+    do_test_shop,
+)
+from sprawa.commerce.errors import ConnectorProblem, problem_text
 from sprawa.commerce.queries import connection_out, connector_health, shipments_by_order
 from sprawa.commerce.remote import ConnectorEnv
 from sprawa.commerce.schemas import (
+    CarrierSettingsIn,
+    CarrierSettingsOut,
+    ConnectionTestOut,
     HealthOut,
     OrderContextOut,
     OrderOut,
@@ -79,12 +88,19 @@ def inpost_webhook_check(workspace_id: WorkspaceId) -> WebhookAccepted:
     return WebhookAccepted(stored=False)
 
 
-@router.post("/commerce/webhooks/inpost/{workspace_id}", responses={403: {}, 404: {}, 413: {}})
+@router.post("/commerce/webhooks/inpost/{workspace_id}", responses={401: {}, 403: {}, 404: {}, 413: {}})
 def inpost_webhook(
-    workspace_id: WorkspaceId, body: RawBody, request: Request, db: DbSession
+    workspace_id: WorkspaceId,
+    body: RawBody,
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    token: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> WebhookAccepted:
+    """``?token=`` carries the workspace's webhook secret when one is set in the carrier settings."""
     source = request.client.host if request.client else ""
-    return WebhookAccepted(stored=do_receive_inpost_webhook(db, workspace_id, body, source))
+    stored = do_receive_inpost_webhook(db, runtime.ingest.secrets, workspace_id, body, source, token)
+    return WebhookAccepted(stored=stored)
 
 
 @router.get("/customers/{customer_id}/orders")
@@ -131,13 +147,39 @@ def put_connection(
     return connection_out(db, admin, runtime.settings.public_url)
 
 
+@router.post("/commerce/connection/test")
+def test_connection(db: DbSession, admin: Admin, runtime: RuntimeDep) -> ConnectionTestOut:
+    """Try the saved shop connection now; a failure says what to fix (and shows in the health)."""
+    return do_test_shop(db, admin, env_of(runtime))
+
+
+@router.get("/commerce/carriers")
+def get_carriers(db: DbSession, admin: Admin, runtime: RuntimeDep) -> CarrierSettingsOut:
+    return carriers_out(db, admin, runtime.settings.public_url)
+
+
+@router.put("/commerce/carriers")
+def put_carriers(
+    body: CarrierSettingsIn, db: DbSession, admin: Admin, runtime: RuntimeDep
+) -> CarrierSettingsOut:
+    """Carrier tracking settings (admins); the answer says which secrets are set, never their values."""
+    do_set_carrier_settings(db, admin, body, runtime.ingest.secrets)
+    return carriers_out(db, admin, runtime.settings.public_url)
+
+
+@router.post("/commerce/carriers/inpost/test")
+def test_inpost(db: DbSession, admin: Admin, runtime: RuntimeDep) -> ConnectionTestOut:
+    """Ask InPost ShipX with the saved settings now."""
+    return do_test_inpost(db, admin, env_of(runtime))
+
+
 @router.get("/commerce/health")
 def commerce_health(db: DbSession, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[HealthOut]:
     """Shop and carrier connections with their last sync and a clear error (settings page)."""
     base = runtime.settings.public_url.rstrip("/")
     out = []
     for h in connector_health(db, principal):
-        text = PROBLEM_TEXT.get(ConnectorProblem(h.problem)) if h.problem else None
+        text = problem_text(ConnectorProblem(h.problem), h.source) if h.problem else None
         hook = h.kind if h.source == "shop" else h.source
         out.append(
             HealthOut(

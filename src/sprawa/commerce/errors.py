@@ -38,6 +38,38 @@ PROBLEM_TEXT: dict[ConnectorProblem, tuple[str, str]] = {
 }
 
 
+#: The same for a carrier's tracking API (InPost ShipX).
+CARRIER_PROBLEM_TEXT: dict[ConnectorProblem, tuple[str, str]] = {
+    ConnectorProblem.BAD_CREDENTIALS: (
+        "Przewoźnik odrzucił token API lub numer organizacji. Sprawdź je w panelu przewoźnika.",
+        "The carrier rejected the API token or organisation id. Check them in the carrier's panel.",
+    ),
+    ConnectorProblem.RATE_LIMITED: (
+        "Przewoźnik chwilowo ogranicza liczbę zapytań. Ponowimy je sami, nic nie trzeba robić.",
+        "The carrier is limiting requests for now. We retry on our own; nothing to do.",
+    ),
+    ConnectorProblem.UNREACHABLE: (
+        "Nie udało się połączyć z przewoźnikiem. Sprawdź adres API i czy działa.",
+        "Could not connect to the carrier. Check the API address and that it is up.",
+    ),
+    ConnectorProblem.BAD_RESPONSE: (
+        "Przewoźnik odpowiedział w nieoczekiwany sposób. Szczegóły są poniżej.",
+        "The carrier answered in an unexpected way. Details are below.",
+    ),
+    ConnectorProblem.NOT_CONFIGURED: (
+        "Śledzenie u tego przewoźnika nie jest skonfigurowane.",
+        "Tracking with this carrier is not configured.",
+    ),
+}
+
+
+def problem_text(problem: ConnectorProblem, source: str = "shop") -> tuple[str, str]:
+    """What an admin reads about a problem of the shop connection or (other ``source``) a carrier's."""
+    return (PROBLEM_TEXT if source == "shop" or source.startswith("prestashop") else CARRIER_PROBLEM_TEXT)[
+        problem
+    ]
+
+
 class ConnectorError(AppError):
     """A shop or carrier API call failed; ``problem`` says what an admin can do about it.
 

@@ -94,12 +94,18 @@ class ApiClient:
         headers: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         bucket: TokenBucket | None = None,
+        reauth: Callable[[], Mapping[str, str]] | None = None,
+        reauth_first: bool = False,
     ) -> None:
         self.env = env
         self.base_url = base_url.rstrip("/")
         self.headers = dict(headers or {})
         self.auth = auth
         self.bucket = bucket
+        # OAuth platforms: ``reauth`` renews the token and gives the new auth headers; it runs once on a
+        # 401 (the request is then retried once) or before the first request when the token has expired.
+        self.reauth = reauth
+        self.reauth_due = reauth_first and reauth is not None
         self.started = time.monotonic()
 
     def remaining(self) -> float:
@@ -118,10 +124,14 @@ class ApiClient:
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
-        headers = {**self.headers, **kwargs.pop("headers", {})}
+        extra = kwargs.pop("headers", {})
+        if self.reauth_due:
+            self._renew()
+        headers = {**self.headers, **extra}
         if self.auth:
             kwargs["auth"] = httpx.BasicAuth(*self.auth)
-        for attempt in range(MAX_ATTEMPTS):
+        renewed = False
+        for attempt in range(MAX_ATTEMPTS + 1):  # one more after a token renewal
             if self.bucket is not None:
                 self.wait(self.bucket.delay(), ConnectorProblem.RATE_LIMITED, "request rate limit reached")
             timeout = max(0.05, min(DEFAULT_TIMEOUT, self.remaining()))
@@ -130,9 +140,13 @@ class ApiClient:
             except BlockedDestination as exc:
                 raise ConnectorError(ConnectorProblem.UNREACHABLE, str(exc)) from exc
             except httpx.HTTPError as exc:
-                if attempt + 1 == MAX_ATTEMPTS:
+                if attempt + 1 >= MAX_ATTEMPTS:
                     raise ConnectorError(ConnectorProblem.UNREACHABLE, f"{type(exc).__name__}") from exc
                 self.wait(backoff_seconds(attempt, base=0.2, cap=5), ConnectorProblem.UNREACHABLE, str(exc))
+                continue
+            if response.status_code == 401 and self.reauth is not None and not renewed:
+                self._renew()
+                headers, renewed = {**self.headers, **extra}, True
                 continue
             if response.status_code in (401, 403):
                 raise ConnectorError(ConnectorProblem.BAD_CREDENTIALS, _error_text(response))
@@ -143,7 +157,7 @@ class ApiClient:
                     else ConnectorProblem.UNREACHABLE
                 )
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                if attempt + 1 == MAX_ATTEMPTS:
+                if attempt + 1 >= MAX_ATTEMPTS:
                     raise ConnectorError(problem, _error_text(response), retry_after=retry_after)
                 self.wait(
                     backoff_seconds(attempt, retry_after, base=0.2, cap=5), problem, _error_text(response)
@@ -151,6 +165,11 @@ class ApiClient:
                 continue
             return response
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def _renew(self) -> None:
+        assert self.reauth is not None
+        self.reauth_due = False
+        self.headers.update(self.reauth())
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         """The JSON body of a successful answer; 404 and 204 give None; other 4xx are bad responses."""

@@ -1,10 +1,11 @@
 """Shapes of the commerce JSON API: order context with freshness, connector health."""
 
+import ipaddress
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from sprawa.commerce.base import OrderStatus
 
@@ -78,7 +79,8 @@ class ShopConnectionIn(BaseModel):
     """The workspace's shop platform. ``credentials`` are sealed and never returned; leave them out to keep
     the stored ones. Keys per kind: woocommerce ``consumer_key``, ``consumer_secret``, ``webhook_secret``;
     shopify ``access_token``, ``webhook_secret``; prestashop ``api_key``; baselinker ``token``;
-    allegro ``access_token``."""
+    allegro ``access_token`` and, to renew it, ``refresh_token``, ``client_id``, ``client_secret``
+    (``expires_at`` ISO when known)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -96,3 +98,82 @@ class ShopConnectionOut(BaseModel):
     base_url: str | None
     has_credentials: bool
     webhook_url: str | None
+
+
+TrackedCarrier = Literal["dpd", "dhl", "poczta_polska"]
+Secret = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class InpostSettingsIn(BaseModel):
+    """InPost ShipX. ``token`` (organisation API token) and ``webhook_secret`` are sealed and never returned:
+    leave them out to keep the stored ones, send ``""`` to remove them. With a ``webhook_secret`` the
+    webhook URL must carry it (``?token=``); ``webhook_sources`` are the addresses webhooks may come from
+    (InPost's range by default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: Annotated[str, StringConstraints(max_length=300, pattern=r"^https?://[^\s]+$")] | None = None
+    organization_id: Annotated[str, StringConstraints(pattern=r"^\d{1,20}$")] | None = None
+    token: Secret | None = None
+    webhook_secret: Secret | None = None
+    webhook_sources: list[Annotated[str, StringConstraints(max_length=50)]] | None = Field(
+        None, max_length=20
+    )
+
+    @field_validator("webhook_sources")
+    @classmethod
+    def _networks(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        try:
+            return [str(ipaddress.ip_network(v.strip(), strict=False)) for v in value if v.strip()]
+        except ValueError as exc:
+            raise ValueError(f"not an IP address or network: {exc}") from exc
+
+
+class CarrierSettingsIn(BaseModel):
+    """Carrier tracking of the workspace. ``tracking_urls`` replace the public tracking page of a carrier
+    without a tracking API: an https address with ``{n}`` where the tracking number goes (``""`` restores
+    the default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inpost: InpostSettingsIn | None = None
+    tracking_urls: dict[TrackedCarrier, Annotated[str, StringConstraints(max_length=500)]] = Field(
+        default_factory=dict
+    )
+
+    @field_validator("tracking_urls")
+    @classmethod
+    def _templates(cls, value: dict[str, str]) -> dict[str, str]:
+        for carrier, template in value.items():
+            if template and (not template.startswith("https://") or "{n}" not in template):
+                raise ValueError(f"{carrier}: give an https address with {{n}} where the number goes")
+            if template.count("{") != template.count("{n}") or template.count("}") != template.count("{n}"):
+                raise ValueError(f"{carrier}: the only placeholder allowed is {{n}}")
+        return value
+
+
+class InpostSettingsOut(BaseModel):
+    base_url: str | None
+    organization_id: str | None
+    has_token: bool
+    has_webhook_secret: bool
+    webhook_sources: list[str]
+    webhook_url: str
+
+
+class CarrierSettingsOut(BaseModel):
+    inpost: InpostSettingsOut
+    #: The tracking page used per carrier (the shop's own template or the default) and which are custom.
+    tracking_urls: dict[str, str]
+    custom_tracking_urls: list[str]
+
+
+class ConnectionTestOut(BaseModel):
+    """The outcome of a "test the connection" click: ``message`` says what to do when it failed."""
+
+    ok: bool
+    problem: str | None
+    message: dict[str, str] | None
+    detail: str | None

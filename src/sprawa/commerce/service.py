@@ -8,12 +8,15 @@ Nothing here commits: the caller owns the transaction.
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from sprawa.auth.schemas import Principal
+from sprawa.commerce.allegro.connector import API_URL as ALLEGRO_API
 from sprawa.commerce.allegro.connector import AllegroOrders
+from sprawa.commerce.allegro.tokens import AllegroTokens
 from sprawa.commerce.base import CommerceConnector, OrderDetail, ProductDetail, ShipmentInfo
 from sprawa.commerce.baselinker.connector import BaseLinker
 from sprawa.commerce.demo.connector import DemoRules, DemoShop
@@ -52,6 +55,15 @@ def _remote(cls: Callable[[ConnectorEnv, dict[str, Any]], CommerceConnector]) ->
     return factory
 
 
+def _allegro(
+    session: Session, workspace: Workspace, config: dict[str, Any], env: ConnectorEnv | None
+) -> CommerceConnector:
+    if env is None:
+        raise ConnectorError(ConnectorProblem.NOT_CONFIGURED, "this connector needs outbound HTTP")
+    base = str(config.get("base_url") or ALLEGRO_API).rstrip("/")
+    return AllegroOrders(env, config, AllegroTokens(session, workspace.id, env.secrets, env.http, base))
+
+
 #: Shop connectors by ``workspace.settings["commerce"]["kind"]``; adapters for other platforms register here.
 CONNECTORS: dict[str, ConnectorFactory] = {
     "demo": _demo,
@@ -59,7 +71,7 @@ CONNECTORS: dict[str, ConnectorFactory] = {
     "shopify": _remote(Shopify),
     "prestashop": _remote(PrestaShop),
     "baselinker": _remote(BaseLinker),
-    "allegro": _remote(AllegroOrders),
+    "allegro": _allegro,
 }
 
 
@@ -226,6 +238,13 @@ def _order_row(d: OrderDetail, workspace_id: str, source: str, fetched_at: datet
     }
 
 
+def tracking_templates(session: Session, workspace_id: str) -> dict[str, str]:
+    """The shop's own tracking pages per carrier (``{n}`` is the number), replacing the defaults."""
+    workspace = session.get(Workspace, workspace_id)
+    carriers = ((workspace.settings or {}) if workspace else {}).get("carriers") or {}
+    return {k: str(v) for k, v in (carriers.get("tracking_urls") or {}).items() if v}
+
+
 def _replace_children(
     session: Session,
     workspace_id: str,
@@ -234,6 +253,7 @@ def _replace_children(
     fetched_at: datetime,
 ) -> None:
     order_ids = list(ids.values())
+    templates = tracking_templates(session, workspace_id)
     old_items = {
         (order_id, ext): item_id
         for item_id, order_id, ext in session.execute(
@@ -273,6 +293,10 @@ def _replace_children(
                 items_new.append(row)
         for ship in d.shipments:
             row = shipment_row(ship, workspace_id, order_id, fetched_at)
+            if ship.carrier in templates and ship.tracking_number:
+                row["tracking_url"] = templates[ship.carrier].replace(
+                    "{n}", quote(ship.tracking_number, safe="")
+                )
             key = (order_id, ship.carrier, ship.tracking_number)
             if key in old_shipments:
                 ships_changed.append(row | {"id": old_shipments.pop(key)})
@@ -439,6 +463,8 @@ def do_set_shop_connection(
     config: dict[str, Any] = {"kind": body.kind}
     if body.base_url:
         config["base_url"] = body.base_url.rstrip("/")
+    if old.get("kind") == body.kind and old.get("threads_channel_id"):  # PrestaShop's imported threads
+        config["threads_channel_id"] = old["threads_channel_id"]
     if body.credentials is not None:
         config["credentials"] = secrets.seal(body.credentials)
     elif old.get("kind") == body.kind and old.get("credentials"):

@@ -2,7 +2,7 @@
 
 The journal poll re-queues itself under a key naming its time slot (one poll per workspace and slot, however
 many workers run); saving a connection to a platform without webhooks (BaseLinker, Allegro, PrestaShop)
-starts it.
+starts it. A PrestaShop workspace's poll also queues the import of its customer service threads.
 """
 
 from datetime import datetime, timedelta
@@ -53,9 +53,14 @@ def run_poll_job(env: ConnectorEnv, on_orders: OrderHook, factory: sessionmaker[
             return  # the shop connection changed: the chain stops
         poll_shop(session, env, workspace_id, on_orders)
         schedule_poll(session, workspace_id, utcnow() + POLL_EVERY)
+        if kind == "prestashop":
+            from sprawa.commerce.prestashop.service import schedule_thread_import
+
+            schedule_thread_import(session, workspace_id)
 
 
 def job_handlers(runtime: "Runtime") -> dict[str, Handler]:
+    from sprawa.commerce.prestashop.service import THREADS_JOB, run_threads_job
     from sprawa.proactive.tasks import SCAN_JOB, run_scan_job
     from sprawa.proactive.triggers import Notifier
 
@@ -65,6 +70,7 @@ def job_handlers(runtime: "Runtime") -> dict[str, Handler]:
         "commerce.event": partial(run_commerce_event_job, env, notifier.evaluate_orders),
         POLL_JOB: partial(run_poll_job, env, notifier.evaluate_orders),
         SCAN_JOB: partial(run_scan_job, env, notifier),
+        THREADS_JOB: partial(run_threads_job, runtime.ingest, env),
     }
 
 

@@ -122,6 +122,13 @@ class CaseMetrics(Base):
     fcr: Mapped[bool] = mapped_column(default=False)
     ai_resolved: Mapped[bool] = mapped_column(default=False)
     escalation_reasons: Mapped[list[str]] = mapped_column(default=list)
+    # AI drafts an agent answered after (judged), and how many of them were sent as they were / edited.
+    drafts: Mapped[int] = mapped_column(default=0)
+    drafts_used: Mapped[int] = mapped_column(default=0)
+    drafts_edited: Mapped[int] = mapped_column(default=0)
+    # Escalated by the AI for a reason a person was not required for, then resolved with nothing a
+    # customer saw beyond the AI's own draft (docs/metrics.md).
+    unnecessary_escalation: Mapped[bool] = mapped_column(default=False)
     first_response_due_at: Mapped[datetime | None]
     resolution_due_at: Mapped[datetime | None]
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)

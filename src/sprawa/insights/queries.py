@@ -88,6 +88,18 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         "Eskalacje AI",
         "Sprawy, w których AI przekazała rozmowę człowiekowi, wśród spraw, którymi AI się zajęła.",
     ),
+    "unnecessary_escalation": (
+        "Zbędne eskalacje AI",
+        "Sprawy przekazane przez AI człowiekowi z powodu, który nie wymaga człowieka (niska pewność, "
+        "frustracja, ponowny kontakt, limit odpowiedzi, nieudana akcja), które konsultant rozwiązał bez "
+        "żadnej akcji w sklepie, a jeśli odpisał, to szkicem AI bez zmian. Wśród rozwiązanych spraw "
+        "eskalowanych przez AI.",
+    ),
+    "draft_use": (
+        "Szkice AI wysłane bez zmian",
+        "Szkice odpowiedzi AI, po których konsultant odpisał klientowi: wysłane bez zmian (podobieństwo "
+        "tekstu ≥ 80 %), poprawione (40–80 %) albo odrzucone (< 40 %).",
+    ),
     "reopen": ("Ponownie otwarte", "Sprawy otwarte ponownie po rozwiązaniu, wśród spraw rozwiązanych."),
     "sla_first_response": (
         "Przekroczony termin pierwszej odpowiedzi",
@@ -184,7 +196,15 @@ DURATIONS = {
     "resolution": M.resolution_seconds,
     "resolution_business": M.resolution_business_seconds,
 }
-RATIOS = ("fcr", "ai_resolution", "escalation", "reopen", "sla_first_response", "sla_resolution")
+RATIOS = (
+    "fcr",
+    "ai_resolution",
+    "escalation",
+    "unnecessary_escalation",
+    "reopen",
+    "sla_first_response",
+    "sla_resolution",
+)
 
 
 def _late(done: Any, due: Any, now: datetime) -> ColumnElement[bool]:
@@ -210,6 +230,10 @@ def conditions(now: datetime) -> dict[str, tuple[ColumnElement[bool], ColumnElem
         "fcr": (and_(done, M.fcr.is_(True)), done),
         "ai_resolution": (and_(done, M.ai_resolved.is_(True)), done),
         "escalation": (and_(M.ai_handled.is_(True), M.escalated.is_(True)), M.ai_handled.is_(True)),
+        "unnecessary_escalation": (
+            and_(M.escalated.is_(True), M.unnecessary_escalation.is_(True)),
+            and_(M.ai_handled.is_(True), M.escalated.is_(True), resolved),
+        ),
         "reopen": (and_(resolved, M.reopen_count > 0), resolved),
         "sla_first_response": (
             _late(M.first_response_at, M.first_response_due_at, now),
@@ -796,6 +820,10 @@ def drill_ids(session: Session, report: Report, metric: str, part: str) -> list[
     if metric == "backlog":
         principal = Principal(workspace_id=cohort.workspace_id, role=Role.ADMIN)
         return backlog_ids(session, principal, report.filters, now, part)
+    if metric == "drafts" and part in DRAFT_PARTS:
+        return list(
+            session.scalars(select(M.case_id).where(*cohort.where, DRAFT_PARTS[part]).order_by(M.created_at))
+        )
     if metric in ("flags", "unanswered"):
         quality = ai_quality(session, cohort)
         if metric == "flags":
@@ -905,8 +933,16 @@ def ai_quality(session: Session, cohort: Cohort) -> dict[str, Any]:
     flag_cases: dict[str, list[str]] = defaultdict(list)
     for kind, case_id in flag_rows:
         flag_cases[str(kind)].append(case_id)
-    ai_replies = (
-        session.scalar(select(func.coalesce(func.sum(CaseMetrics.ai_messages), 0)).where(*where)) or 0
+    ai_replies, drafts, used, edited = (
+        int(v or 0)
+        for v in session.execute(
+            select(
+                func.sum(CaseMetrics.ai_messages),
+                func.sum(CaseMetrics.drafts),
+                func.sum(CaseMetrics.drafts_used),
+                func.sum(CaseMetrics.drafts_edited),
+            ).where(*where)
+        ).one()
     )
     decisions = session.execute(
         select(
@@ -944,6 +980,7 @@ def ai_quality(session: Session, cohort: Cohort) -> dict[str, Any]:
         "flagged_share": len(flag_rows) / ai_replies if ai_replies else None,
         "knowledge_misses": len(misses),
         "unanswered": cluster_questions(questions),
+        "drafts": {"total": drafts, "used": used, "edited": edited, "discarded": drafts - used - edited},
     }
 
 
@@ -974,6 +1011,9 @@ def metrics_out(report: Report) -> list[MetricOut]:
         ratio("fcr", c.ratios["fcr"], p.ratios["fcr"], pending=c.pending),
         ratio("ai_resolution", c.ratios["ai_resolution"], p.ratios["ai_resolution"], pending=c.pending),
         ratio("escalation", c.ratios["escalation"], p.ratios["escalation"], reasons=c.escalation_reasons),
+        ratio(
+            "unnecessary_escalation", c.ratios["unnecessary_escalation"], p.ratios["unnecessary_escalation"]
+        ),
         *[ratio(k, c.ratios[k], p.ratios[k]) for k in ("reopen", "sla_first_response", "sla_resolution")],
         ratio("csat", c.csat, p.csat, average=c.csat_average),
         ratio("csat_response_rate", c.csat_response_rate, p.csat_response_rate),
@@ -1017,6 +1057,14 @@ STATUS_LABELS = {
     "pending_internal": "Czekają na nas (wewnętrznie)",
 }
 FLAG_LABELS = {"wrong": "Błędna", "incomplete": "Niepełna", "outdated": "Nieaktualna", "tone": "Ton"}
+DRAFT_LABELS = {"used": "Wysłane bez zmian", "edited": "Poprawione", "discarded": "Odrzucone"}
+#: Drill-down: the cases with at least one draft of each outcome.
+DRAFT_PARTS = {
+    "all": M.drafts > 0,
+    "used": M.drafts_used > 0,
+    "edited": M.drafts_edited > 0,
+    "discarded": M.drafts > M.drafts_used + M.drafts_edited,
+}
 
 
 def tables_out(report: Report) -> list[TableOut]:
@@ -1107,6 +1155,24 @@ def tables_out(report: Report) -> list[TableOut]:
             rows=[
                 {"key": k, "label": FLAG_LABELS.get(k, k), "cases": v}
                 for k, v in quality.get("flags", {}).items()
+            ],
+        )
+    )
+    drafts = quality.get("drafts", {})
+    tables.append(
+        TableOut(
+            key="drafts",
+            title="Szkice AI, po których konsultant odpisał",
+            columns=["label", "drafts", "share"],
+            labels=["Co zrobił konsultant", "Szkice", "Udział"],
+            rows=[
+                {
+                    "key": k,
+                    "label": label,
+                    "drafts": drafts.get(k, 0),
+                    "share": drafts.get(k, 0) / drafts["total"] if drafts.get("total") else None,
+                }
+                for k, label in DRAFT_LABELS.items()
             ],
         )
     )

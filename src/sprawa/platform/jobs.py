@@ -12,6 +12,12 @@ Operational limits:
   (it keeps killing its worker) is given up when it is claimed again.
 - A job that is given up (``dead``) keeps its ``last_error``; its kind's dead handler runs in the same
   transaction (a message is marked failed, an inbound event is quarantined).
+- Kinds whose handler only writes to the database (``tx_handlers``, e.g. normalising inbound events)
+  share transactions: the attempts of a claimed group are counted in the claim's commit, then the jobs
+  run one after another in one transaction (a savepoint each, so a failing job is rolled back alone)
+  that also records each outcome, committed every ``tx_budget_seconds`` (SQLite has one writer: a
+  short budget keeps webhook answers from waiting behind a long batch). A job that was started before
+  and never reported back may be what killed its worker: it runs in a transaction of its own.
 """
 
 import email.utils
@@ -21,13 +27,14 @@ import random
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, delete, func, select, update
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, delete, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
@@ -215,6 +222,10 @@ and must be idempotent: a job whose worker died is run again once its lease has 
 
 DeadHandler = Callable[[Session, Job], None]
 
+TxHandler = Callable[[Session, Job], None]
+"""A handler that only writes to the database, inside the transaction (and savepoint) the worker owns;
+idempotent like any handler. Several jobs share one commit."""
+
 
 @dataclass
 class Worker:
@@ -230,9 +241,17 @@ class Worker:
     max_attempts: dict[str, int] = field(default_factory=dict)
     backoff_base: float = 1.0
     backoff_cap: float = 3600.0
+    tx_handlers: dict[str, TxHandler] = field(default_factory=dict)
+    # How long one shared transaction may run; None: 50 ms on SQLite (its single write lock is held
+    # meanwhile, and webhook answers wait behind it), 1 s on PostgreSQL (row locks only).
+    tx_budget_seconds: float | None = None
 
     def __post_init__(self) -> None:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
+        if self.tx_budget_seconds is None:
+            bind = self.factory.kw.get("bind")
+            sqlite = bind is None or bind.dialect.name == "sqlite"
+            self.tx_budget_seconds = 0.05 if sqlite else 1.0
 
     def heartbeat(self) -> None:
         with self.factory.begin() as session:
@@ -257,12 +276,26 @@ class Worker:
         When ``stop`` is set between two jobs, the jobs not yet started go back to the queue at once
         (another worker need not wait for the lease to run out).
         """
+        together: list[Job] = []
         with self.factory.begin() as session:
             jobs = claim(session, self.worker_id, self.batch, self.lease_seconds)
+            if not (stop is not None and stop.is_set()):
+                together = [j for j in jobs if j.kind in self.tx_handlers and j.attempts == 0]
+                if together:  # these start now: their attempt is counted with the claim
+                    session.execute(
+                        update(Job)
+                        .where(Job.id.in_([j.id for j in together]))
+                        .values(attempts=Job.attempts + 1)
+                        .execution_options(synchronize_session=False)
+                    )
+                    for job in together:
+                        job.attempts += 1
             session.expunge_all()
-        for index, job in enumerate(jobs):
+        self._run_together(together)
+        rest = [j for j in jobs if j not in together]
+        for index, job in enumerate(rest):
             if stop is not None and stop.is_set():
-                self.release(jobs[index:])
+                self.release(rest[index:])
                 break
             self.run(job)
         return len(jobs)
@@ -286,6 +319,9 @@ class Worker:
     def run(self, job: Job) -> None:
         if not self._start(job):
             return
+        if job.kind in self.tx_handlers:
+            self._run_together([job])
+            return
         handler = self.handlers.get(job.kind)
         try:
             if handler is None:
@@ -302,6 +338,63 @@ class Worker:
             self._finish(job, error=f"{type(exc).__name__}: {exc}")
         else:
             self._finish(job)
+
+    def _run_together(self, jobs: list[Job]) -> None:
+        """Run started jobs of ``tx_handlers`` kinds, several per transaction, each under a savepoint."""
+        while jobs:
+            done = 0
+            try:
+                with self.factory.begin() as session:
+                    _hold_loaded(session)
+                    ids = [j.id for j in jobs]
+                    rows = session.scalars(
+                        select(Job)
+                        .where(Job.id.in_(ids))
+                        .with_for_update()
+                        .execution_options(populate_existing=True)
+                    )
+                    current = {row.id: row for row in rows}
+                    deadline = time.monotonic() + (self.tx_budget_seconds or 0.0)
+                    for job in jobs:
+                        row = current.get(job.id)
+                        if row is not None and self._holds(row):
+                            self._run_in(session, row)
+                        done += 1
+                        if time.monotonic() > deadline:
+                            break
+            except Exception as exc:  # the shared transaction failed (a lost connection, a deadlock)
+                done = done or len(jobs)
+                log.exception("a shared job transaction failed", extra={"jobs": done})
+                for job in jobs[:done]:  # nothing of theirs was committed: each is retried alone
+                    self._finish(job, error=f"{type(exc).__name__}: {exc}")
+            jobs = jobs[done:]
+
+    def _run_in(self, session: Session, job: Job) -> None:
+        """One job inside the shared transaction: its writes and its outcome, or its outcome alone."""
+        callbacks = list(session.info.get("on_commit", []))
+        retry_after: float | None = None
+        dead = False
+        try:
+            with session.begin_nested():
+                self.tx_handlers[job.kind](session, job)
+        except PermanentFailure as exc:
+            error: str | None = str(exc) or type(exc).__name__
+            dead = True
+            log.warning("job failed permanently", extra={"job_id": job.id, "kind": job.kind})
+        except RetryLater as exc:
+            error, retry_after = str(exc) or type(exc).__name__, exc.retry_after
+            log.info("job will be retried", extra={"job_id": job.id, "kind": job.kind})
+        except Exception as exc:  # a bug or an outage: retry with backoff, keep the error for operators
+            error = f"{type(exc).__name__}: {exc}"
+            log.exception("job failed", extra={"job_id": job.id, "kind": job.kind})
+        else:
+            error = None
+        if error is not None:  # what the rolled-back savepoint announced after commit never happened
+            session.info["on_commit"] = callbacks
+        self._record(session, job, error=error, dead=dead, retry_after=retry_after)
+
+    def _holds(self, job: Job) -> bool:
+        return job.locked_by == self.worker_id and job.status == JobStatus.RUNNING
 
     def limit(self, job: Job) -> int:
         return self.max_attempts.get(job.kind, job.max_attempts)
@@ -333,23 +426,27 @@ class Worker:
         with self.factory.begin() as session:
             current = session.get(Job, job.id, with_for_update=True, populate_existing=True)
             # The lease may have passed to another worker meanwhile: only the holder records the outcome.
-            if current is None or current.locked_by != self.worker_id or current.status != JobStatus.RUNNING:
+            if current is None or not self._holds(current):
                 log.warning("late finisher: the job's lease was taken over", extra={"job_id": job.id})
                 return
-            current.locked_until = None
-            if error is None:
-                current.status = JobStatus.DONE
-                current.finished_at = utcnow()
-                current.last_error = None
-            elif dead or current.attempts >= self.limit(current):
-                self._bury(session, current, error)
-            else:
-                current.last_error = error[:ERROR_MAX_CHARS]
-                current.status = JobStatus.PENDING
-                delay = backoff_seconds(
-                    current.attempts, retry_after, base=self.backoff_base, cap=self.backoff_cap
-                )
-                current.run_at = utcnow() + timedelta(seconds=delay)
+            self._record(session, current, error=error, dead=dead, retry_after=retry_after)
+
+    def _record(
+        self, session: Session, job: Job, *, error: str | None, dead: bool, retry_after: float | None
+    ) -> None:
+        """The outcome of a job this worker holds (loaded in ``session``, locked)."""
+        job.locked_until = None
+        if error is None:
+            job.status = JobStatus.DONE
+            job.finished_at = utcnow()
+            job.last_error = None
+        elif dead or job.attempts >= self.limit(job):
+            self._bury(session, job, error)
+        else:
+            job.last_error = error[:ERROR_MAX_CHARS]
+            job.status = JobStatus.PENDING
+            delay = backoff_seconds(job.attempts, retry_after, base=self.backoff_base, cap=self.backoff_cap)
+            job.run_at = utcnow() + timedelta(seconds=delay)
 
     def _bury(self, session: Session, job: Job, error: str) -> None:
         """Give up on a job: dead with its error, and its kind's dead handler in the same transaction."""
@@ -361,3 +458,11 @@ class Worker:
         on_dead = self.dead_handlers.get(job.kind)
         if on_dead:
             on_dead(session, job)
+
+
+def _hold_loaded(session: Session) -> None:
+    """Keep what the session loads alive until it closes: its identity map holds objects weakly, so the
+    next job of a shared transaction would load the same channel or workspace again."""
+    held: list[object] = session.info.setdefault("held", [])
+    event.listen(session, "loaded_as_persistent", lambda _s, obj: held.append(obj))
+    event.listen(session, "pending_to_persistent", lambda _s, obj: held.append(obj))

@@ -6,7 +6,8 @@
 
 Agents always see them (they are suggestions). A message to the customer is marketing: it needs the
 customer's marketing consent on that channel, a channel that allows marketing, and stays within the
-workspace's frequency cap.
+workspace's frequency cap. Co-purchases reach customers in the message that closes a case (the survey
+after a resolution, ``closing_offer``), with why and a link that withdraws the consent.
 """
 
 from collections import defaultdict
@@ -16,11 +17,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sprawa.cases.models import Case, Direction, Message
 from sprawa.channels.base import ChannelAdapter
+from sprawa.channels.models import Channel
 from sprawa.commerce.base import OrderStatus
 from sprawa.commerce.models import Order, OrderItem
 from sprawa.customers.models import Customer
 from sprawa.proactive.models import Suggestion, SuggestionKind
+from sprawa.workspaces.models import Workspace
 
 #: A reminder is due from this long before the predicted date until this long after it.
 DUE_BEFORE = timedelta(days=5)
@@ -101,6 +105,13 @@ def replenishment(session: Session, customer: Customer, now: datetime) -> list[P
     return sorted(found, key=lambda p: -p.score)
 
 
+def _orders_pl(n: int) -> str:
+    if n == 1:
+        return "1 zamówienie"
+    few = n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14)
+    return f"{n} zamówienia" if few else f"{n} zamówień"
+
+
 def co_purchase(session: Session, customer: Customer, limit: int = 3) -> list[Proposal]:
     purchases = _purchases(session, customer)
     if not purchases:
@@ -133,7 +144,7 @@ def co_purchase(session: Session, customer: Customer, limit: int = 3) -> list[Pr
             SuggestionKind.CO_PURCHASE,
             str(product),
             name,
-            f"Klienci, którzy kupili „{seed_name}”, często kupowali też „{name}” ({orders} zamówień).",
+            f"Klienci, którzy kupili „{seed_name}”, często kupowali też „{name}” ({_orders_pl(orders)}).",
             f"Customers who bought “{seed_name}” often also bought “{name}” ({orders} orders).",
             None,
             float(orders),
@@ -162,18 +173,22 @@ def messages_sent(session: Session, customer: Customer, now: datetime) -> int:
 def post_resolution_line(
     session: Session,
     customer: Customer,
-    adapter: ChannelAdapter,
+    adapter: ChannelAdapter | None,
     channel_kind: str,
     lang: str,
     now: datetime,
     *,
     cap: int = 1,
 ) -> tuple[str, Proposal] | None:
-    """One co-purchase line to add to a message that closes a case, when consent and the cap allow it."""
+    """One co-purchase line to add to a message that closes a case, when consent and the cap allow it.
+
+    Without the channel's ``adapter`` only the customer's consent on ``channel_kind`` decides."""
     from sprawa.privacy.queries import may_send_marketing
     from sprawa.proactive.notifications import channel_allows_marketing
 
-    if not channel_allows_marketing(adapter) or not may_send_marketing(session, customer, channel_kind):
+    if adapter is not None and not channel_allows_marketing(adapter):
+        return None
+    if cap <= 0 or not may_send_marketing(session, customer, channel_kind):
         return None
     if messages_sent(session, customer, now) >= cap:
         return None
@@ -187,6 +202,94 @@ def post_resolution_line(
         else f"PS. Customers often pair an order like this with “{p.product_name}” — it might come in handy."
     )
     return line, p
+
+
+@dataclass(frozen=True)
+class ClosingOffer:
+    """The co-purchase lines of a message that closes a case: the suggestion, why, how to stop them."""
+
+    customer: Customer
+    proposal: Proposal
+    text: str
+    dedup_key: str
+
+    def record(self, session: Session, message_id: str, now: datetime) -> Suggestion:
+        """Note it as sent with the message (it counts against the customer's cap from now on)."""
+        p = self.proposal
+        suggestion = Suggestion(
+            workspace_id=self.customer.workspace_id,
+            customer_id=self.customer.id,
+            kind=p.kind,
+            product_external_id=p.product_external_id,
+            product_name=p.product_name,
+            why_pl=p.why_pl,
+            why_en=p.why_en,
+            due_at=None,
+            dedup_key=self.dedup_key,
+            status="sent",
+            message_id=message_id,
+            created_at=now,
+        )
+        session.add(suggestion)
+        session.flush()
+        return suggestion
+
+
+def closing_offer(
+    session: Session,
+    case: Case,
+    *,
+    secret_key: str,
+    base_url: str,
+    now: datetime,
+    adapter: ChannelAdapter | None = None,
+) -> ClosingOffer | None:
+    """A co-purchase suggestion for the message that closes ``case`` (the survey after a resolution).
+
+    Only with the workspace's suggestions switched on, the customer's marketing consent on the channel the
+    message goes to, within the cap of suggestion messages; it says why it was made and carries the link
+    that withdraws the consent.
+    """
+    from sprawa.privacy.actions.consents import CHANNELS, withdrawal_token
+    from sprawa.proactive.notifications import language_of
+    from sprawa.proactive.queries import proactive_settings
+
+    settings = proactive_settings(session, case.workspace_id)
+    if not settings.enabled or not settings.suggestions.co_purchase:
+        return None
+    customer = session.get(Customer, case.customer_id)
+    channel_id = (
+        session.scalars(
+            select(Message.channel_id)
+            .where(Message.case_id == case.id, Message.direction == Direction.INBOUND)
+            .order_by(Message.seq.desc())
+            .limit(1)
+        ).first()
+        or case.channel_id
+    )
+    channel = session.get(Channel, channel_id) if channel_id else None
+    if customer is None or channel is None or str(channel.kind) not in CHANNELS:
+        return None
+    workspace = session.get(Workspace, case.workspace_id)
+    lang = language_of(customer, workspace.default_language if workspace else "pl")
+    found = post_resolution_line(
+        session,
+        customer,
+        adapter,
+        str(channel.kind),
+        lang,
+        now,
+        cap=settings.suggestions.max_messages_per_30_days,
+    )
+    if found is None:
+        return None
+    line, p = found
+    link = f"{base_url.rstrip('/')}/zgody/wypisz/{withdrawal_token(secret_key, customer, str(channel.kind))}"
+    if lang == "pl":
+        lines = [line, f"Skąd ta propozycja: {p.why_pl}", f"Nie chcesz takich propozycji? {link}"]
+    else:
+        lines = [line, f"Why this suggestion: {p.why_en}", f"Prefer not to get suggestions? {link}"]
+    return ClosingOffer(customer, p, "\n\n".join(lines), f"{customer.id}:{p.dedup_key}:{case.id}")
 
 
 def reminder_text(p: Proposal, customer: Customer, lang: str, withdraw_url: str | None) -> str:

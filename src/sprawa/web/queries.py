@@ -7,12 +7,12 @@ Everything starts from the features' access chokepoints, so it is scoped by the 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import false, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from sprawa.auth.models import User
 from sprawa.auth.schemas import Principal
-from sprawa.cases.models import Case, CaseStatus
+from sprawa.cases.models import Case, CaseRead, CaseStatus
 from sprawa.cases.queries import CaseFilters, readable_cases
 from sprawa.cases.service import OPEN_STATES
 from sprawa.channels.models import Channel, ChannelKind, Thread
@@ -76,6 +76,7 @@ def directory(session: Session, principal: Principal) -> Directory:
 @dataclass
 class InboxCounts:
     views: dict[str, int]
+    unread: dict[str, int]
     channels: dict[str, int]
     teams: dict[str, int]
 
@@ -85,7 +86,13 @@ def inbox_counts(session: Session, principal: Principal) -> InboxCounts:
     workspace (the groups are few: statuses × flags × channels × teams). Resolved cases are not
     counted: they pile up over the years and nobody works from their number."""
     mine = (Case.assignee_id == principal.user_id) if principal.user_id else false()
-    rows = session.execute(
+    # Unread for this agent: a customer message newer than the agent's read mark (see CaseRead).
+    read = aliased(CaseRead)
+    unread = and_(
+        Case.last_inbound_at.is_not(None),
+        or_(read.seen_inbound_at.is_(None), Case.last_inbound_at > read.seen_inbound_at),
+    )
+    query = (
         readable_cases(principal)
         .with_only_columns(
             Case.status,
@@ -95,24 +102,35 @@ def inbox_counts(session: Session, principal: Principal) -> InboxCounts:
             Case.channel_id,
             Case.team_id,
             func.count().label("n"),
+            func.sum(case((unread if principal.user_id else false(), 1), else_=0)).label("unread"),
         )
-        .where(Case.status.in_(OPEN))
-        .group_by(Case.status, "unassigned", "mine", Case.escalated, Case.channel_id, Case.team_id)
+        .outerjoin(read, and_(read.case_id == Case.id, read.user_id == (principal.user_id or "")))
+    )
+    rows = session.execute(
+        query.where(Case.status.in_(OPEN)).group_by(
+            Case.status, "unassigned", "mine", Case.escalated, Case.channel_id, Case.team_id
+        )
     ).all()
     views = dict.fromkeys(("open", "unassigned", "mine", "escalated", "pending"), 0)
+    unread_views = dict.fromkeys(views, 0)
     channels: dict[str, int] = defaultdict(int)
     teams: dict[str, int] = defaultdict(int)
     for row in rows:
-        views["open"] += row.n
-        views["unassigned"] += row.n if row.unassigned else 0
-        views["mine"] += row.n if row.mine else 0
-        views["escalated"] += row.n if row.escalated else 0
-        views["pending"] += row.n if row.status in PENDING else 0
+        for key, member in (
+            ("open", True),
+            ("unassigned", row.unassigned),
+            ("mine", row.mine),
+            ("escalated", row.escalated),
+            ("pending", row.status in PENDING),
+        ):
+            if member:
+                views[key] += row.n
+                unread_views[key] += row.unread or 0
         if row.channel_id:
             channels[row.channel_id] += row.n
         if row.team_id:
             teams[row.team_id] += row.n
-    return InboxCounts(views=views, channels=dict(channels), teams=dict(teams))
+    return InboxCounts(views=views, unread=unread_views, channels=dict(channels), teams=dict(teams))
 
 
 @dataclass(frozen=True)

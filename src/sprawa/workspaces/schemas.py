@@ -185,6 +185,11 @@ class ReturnsPolicy(Strict):
     courier_label_url: str = Field("", max_length=500)
     return_address: str = Field("", max_length=300)
     store_address: str = Field("", max_length=300)
+    # Off when the shop did not inform customers about the right of withdrawal: +12 months (art. 29).
+    withdrawal_info_given: bool = True
+    # The shop's B2B policy: company orders may be withdrawn like a consumer's; off, a person decides
+    # (a sole trader buying outside their profession has consumer rights).
+    business_buyers_may_withdraw: bool = False
 
 
 class CancellationPolicy(Strict):
@@ -254,9 +259,14 @@ class EscalationRule(Strict):
     priority: Priority = Priority.NORMAL
 
 
+#: Frustration (0..1) at which the AI hands a customer to a person: the one default, also used by the NLU
+#: outside a workspace (triage, eval); chosen on the training utterances (sprawa/ai/nlu/frustration.py).
+FRUSTRATION_THRESHOLD = 0.5
+
+
 class EscalationPolicy(Strict):
     rules: list[EscalationRule] = Field(default_factory=list, max_length=len(EscalationReason))
-    frustration_threshold: float = Field(0.7, ge=0, le=1)
+    frustration_threshold: float = Field(FRUSTRATION_THRESHOLD, ge=0, le=1)
     ai_turn_limit: int = Field(4, ge=1, le=20)
 
     @field_validator("rules")

@@ -6,7 +6,10 @@ public holidays do **not** move a statutory deadline: LEGAL-PL.md gives no such 
 A shop may be more generous than the law (a longer return window), never stricter.
 
 - Withdrawal (art. 27): 14 days from the day the customer took possession of the goods; for one order
-  delivered in parts, from the last part (art. 28). ``ReturnsPolicy.window_days`` may extend it.
+  delivered in parts, from the last part (art. 28). ``ReturnsPolicy.window_days`` may extend it. When the
+  shop did not inform about the right of withdrawal (``ReturnsPolicy.withdrawal_info_given`` off), the
+  right ends 12 months after the end of those 14 days (art. 29); a month later than the day that does
+  not exist (29 February, the 31st) ends on the month's last day.
 - Return of the goods (art. 34): within 14 days of the statement.
 - Refund (art. 32): within 14 days of receiving the statement (``RefundsPolicy.refund_within_days`` ≤ 14).
 - Complaint answer (art. 7a): within 14 days of receiving the complaint; the clock never pauses.
@@ -17,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 STATUTORY_WITHDRAWAL_DAYS = 14
+UNINFORMED_EXTENSION_MONTHS = 12
 GOODS_RETURN_DAYS = 14
 REFUND_DAYS = 14
 COMPLAINT_ANSWER_DAYS = 14
@@ -48,11 +52,26 @@ def possession_date(parts: Sequence[datetime | None], order_delivered_at: dateti
     return order_delivered_at
 
 
-def withdrawal_deadline(delivered_at: datetime | None, window_days: int, timezone: str) -> date | None:
-    """Last day to send the withdrawal statement: the law's 14 days or the shop's longer window."""
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later; the month's last day when that month is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+def withdrawal_deadline(
+    delivered_at: datetime | None, window_days: int, timezone: str, *, informed: bool = True
+) -> date | None:
+    """Last day to send the withdrawal statement: the law's 14 days or the shop's longer window, or
+    12 months after the 14 days when the customer was not told about the right (art. 29)."""
     if delivered_at is None:
         return None
-    return local_day(delivered_at, timezone) + timedelta(days=max(STATUTORY_WITHDRAWAL_DAYS, window_days))
+    start = local_day(delivered_at, timezone)
+    statutory = start + timedelta(days=STATUTORY_WITHDRAWAL_DAYS)
+    if not informed:
+        statutory = add_months(statutory, UNINFORMED_EXTENSION_MONTHS)
+    return max(statutory, start + timedelta(days=window_days))
 
 
 def statement_in_time(statement_at: datetime, deadline: date | None, timezone: str) -> bool | None:

@@ -1,8 +1,11 @@
 """May these items of this order be withdrawn from now, without a person? (LEGAL-PL.md, art. 27–38)
 
 Allowed only when the whole order was delivered (the last part, art. 28), the statement comes by the deadline
-(the law's 14 days or the shop's longer window) and no item is excepted by art. 38. Anything else is not a
-refusal: it goes to a person with the reason, and the customer is told why and that a person will look.
+(the law's 14 days, the shop's longer window, or +12 months when the shop did not inform about the right,
+art. 29), no item is excepted by art. 38, and the buyer is a consumer. A company order (the shop gave a
+company name) follows the shop's B2B policy: with ``ReturnsPolicy.business_buyers_may_withdraw`` off only a
+person can tell whether a sole trader bought outside their profession (then consumer rights apply). Anything
+else is not a refusal: it goes to a person with the reason, and the customer is told why.
 """
 
 from collections.abc import Sequence
@@ -42,7 +45,8 @@ class ResolvedLine:
 class Eligibility:
     """The rules' answer. ``allowed`` means the AI (or the self-service page) may approve on its own.
 
-    ``code``: ``ok`` | ``window_closed`` | ``excepted`` | ``not_delivered`` | ``no_delivery_date``.
+    ``code``: ``ok`` | ``window_closed`` | ``excepted`` | ``not_delivered`` | ``no_delivery_date`` |
+    ``business_order``.
     """
 
     allowed: bool
@@ -64,6 +68,8 @@ class Eligibility:
             return fragment("why_excepted", lang, items=", ".join(self.excepted))
         if self.code in ("not_delivered", "no_delivery_date"):
             return fragment("why_not_delivered", lang)
+        if self.code == "business_order":
+            return fragment("why_business", lang)
         return fragment("why_other", lang)
 
     def as_dict(self) -> dict[str, Any]:
@@ -141,6 +147,16 @@ def resolve_lines(session: Session, order: Order, requested: Sequence[LineReques
     return resolved
 
 
+def business_buyer(order: Order) -> str | None:
+    """The company the order was placed for (the shop's company name or tax id), None for a consumer."""
+    address = order.shipping_address or {}
+    for key in ("tax_id", "nip", "company"):
+        value = str(address.get(key) or "").strip()
+        if value:
+            return value
+    return None
+
+
 def check_eligibility(
     session: Session,
     order: Order,
@@ -149,9 +165,11 @@ def check_eligibility(
     window_days: int,
     timezone: str,
     statement_at: datetime,
+    informed: bool = True,
+    business_may_withdraw: bool = False,
 ) -> Eligibility:
     delivered_at = deadlines.possession_date(delivery_parts(session, order), order.delivered_at)
-    deadline = deadlines.withdrawal_deadline(delivered_at, window_days, timezone)
+    deadline = deadlines.withdrawal_deadline(delivered_at, window_days, timezone, informed=informed)
     excepted = tuple(line.item.name for line in lines if line.exception)
     reasons: list[str] = []
     code = "ok"
@@ -164,12 +182,17 @@ def check_eligibility(
     if excepted:
         code = "excepted" if code == "ok" else code
         reasons.append("excepted")
+    if not business_may_withdraw and business_buyer(order):
+        code = "business_order" if code == "ok" else code
+        reasons.append("business_order")
     return Eligibility(
         allowed=not reasons,
         code=code,
         delivered_at=delivered_at,
         deadline=deadline,
-        window_days=max(window_days, deadlines.STATUTORY_WITHDRAWAL_DAYS),
+        window_days=(deadline - deadlines.local_day(delivered_at, timezone)).days
+        if deadline and delivered_at
+        else max(window_days, deadlines.STATUTORY_WITHDRAWAL_DAYS),
         lines=tuple(lines),
         excepted=excepted,
         review_reasons=tuple(reasons),

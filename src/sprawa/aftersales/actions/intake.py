@@ -19,6 +19,7 @@ from sprawa.cases.service import link_orders
 from sprawa.channels.base import IdentityClaim, InboundAttachment, InboundMessage
 from sprawa.channels.models import Channel, ChannelKind
 from sprawa.channels.service import IngestContext, ingest_message
+from sprawa.commerce.base import CommerceConnector
 from sprawa.commerce.models import Order
 from sprawa.commerce.service import connector_for, refresh_order
 from sprawa.customers.models import IdentityKind
@@ -108,10 +109,19 @@ ORDER_NOT_FOUND = (
 
 
 def find_customer_order(
-    session: Session, workspace: Workspace, number: str, *, email: str = "", postcode: str = ""
+    session: Session,
+    workspace: Workspace,
+    number: str,
+    *,
+    email: str = "",
+    postcode: str = "",
+    connector: CommerceConnector | None = None,
 ) -> Order | None:
     """The order if the e-mail or the delivery postcode matches it; None otherwise (the miss is recorded
-    in the caller's transaction, which must commit it; show ``ORDER_NOT_FOUND`` whatever was wrong)."""
+    in the caller's transaction, which must commit it; show ``ORDER_NOT_FOUND`` whatever was wrong).
+
+    The order is re-read from the shop through ``connector`` (remote platforms need one built with a
+    ``ConnectorEnv``); when the shop cannot be reached the cached copy answers."""
     number = number.strip().lstrip("#")
     if not number or not (email.strip() or _digits(postcode)):
         raise InvalidInput(
@@ -132,7 +142,7 @@ def find_customer_order(
             "Zbyt wiele nieudanych prób dla tego numeru zamówienia. Spróbuj ponownie za kwadrans.",
             code="too_many_attempts",
         )
-    order = _fresh_order(session, workspace, number)
+    order = _fresh_order(session, workspace, number, connector)
     if order is not None and _matches(order, email, postcode):
         return order
     session.execute(delete(LookupFailure).where(LookupFailure.created_at < since))
@@ -141,11 +151,14 @@ def find_customer_order(
     return None
 
 
-def _fresh_order(session: Session, workspace: Workspace, number: str) -> Order | None:
+def _fresh_order(
+    session: Session, workspace: Workspace, number: str, connector: CommerceConnector | None
+) -> Order | None:
     """The order re-read from the shop when it answers; the cached copy when it cannot be reached."""
     try:
+        shop = connector if connector is not None else connector_for(session, workspace.id)
         for candidate in (number, f"#{number}"):
-            order = refresh_order(session, connector_for(session, workspace.id), workspace.id, candidate)
+            order = refresh_order(session, shop, workspace.id, candidate)
             if order is not None:
                 return order
     except AppError:
@@ -212,6 +225,7 @@ def file_request(
     assert message is not None  # a fresh provider id is never a duplicate
     case = session.get(Case, message.case_id)
     assert case is not None
+    case.language = language  # chosen on the page: the answers and notifications follow it
     link_orders(session, case, [order.id], reason="self-service form")
     session.flush()
     return case, message

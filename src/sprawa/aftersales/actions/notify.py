@@ -232,6 +232,16 @@ FRAGMENTS: dict[str, dict[str, str]] = {
         "de": "Wir sehen die Bestellung noch nicht als vollständig zugestellt und können die Frist daher "
         "nicht berechnen.",
     },
+    "why_business": {
+        "pl": "Zamówienie złożono na firmę, a prawo odstąpienia od umowy bez podania przyczyny mają "
+        "konsumenci oraz przedsiębiorcy kupujący na prawach konsumenta (zakup niezwiązany z zawodem).",
+        "en": "The order was placed for a company; the right to withdraw without giving a reason belongs to "
+        "consumers and to sole traders buying outside their profession.",
+        "uk": "Замовлення оформлено на компанію, а право відмовитися від договору без пояснення причин мають "
+        "споживачі та підприємці, які купують не для професійної діяльності.",
+        "de": "Die Bestellung wurde für ein Unternehmen aufgegeben; das Widerrufsrecht ohne Angabe von "
+        "Gründen haben Verbraucher und Einzelunternehmer, die nicht für ihre berufliche Tätigkeit kaufen.",
+    },
     "why_other": {
         "pl": "Tego zgłoszenia nie możemy przyjąć automatycznie.",
         "en": "We cannot accept this request automatically.",

@@ -39,7 +39,9 @@ from sprawa.ai.actions.base import (
     StartReturnArgs,
     Verdict,
 )
+from sprawa.ai.actions.returns import shop_check, start_case_return
 from sprawa.ai.models import CompensationCode
+from sprawa.auth.schemas import Principal
 from sprawa.commerce.base import (
     ActionResult,
     Address,
@@ -85,6 +87,8 @@ class ActionContext:
     customer_id: str | None = None
     case_id: str | None = None
     confirmed: bool = False
+    # The person acting (agents); None: the AI, or the system for agent-less previews.
+    actor: Principal | None = None
     now: Callable[[], datetime] = utcnow
     calls: list[dict[str, Any]] = field(default_factory=list)
 
@@ -303,12 +307,13 @@ def _change_payment(ctx: ActionContext, args: Args) -> Outcome:
     )
 
 
-def _returnable_lines(order: OrderDetail) -> list[ReturnLine]:
-    return [
-        ReturnLine(line.external_id, line.quantity - line.returned_quantity)
-        for line in order.items
-        if line.quantity > line.returned_quantity and not line.withdrawal_exception
-    ]
+def _returnable_lines(order: OrderDetail, *, all_items: bool = False) -> list[ReturnLine]:
+    """What is left to return; art. 38 goods only with ``all_items`` when nothing else is left (a person
+    then decides on them)."""
+    left = [line for line in order.items if line.quantity > line.returned_quantity]
+    eligible = [line for line in left if not line.withdrawal_exception]
+    chosen = eligible or (left if all_items else [])
+    return [ReturnLine(line.external_id, line.quantity - line.returned_quantity) for line in chosen]
 
 
 def _start_return(ctx: ActionContext, args: Args) -> Outcome:
@@ -317,6 +322,13 @@ def _start_return(ctx: ActionContext, args: Args) -> Outcome:
     order = _order(ctx, name, args.order_number)
     if isinstance(order, Outcome):
         return order
+    if ctx.case_id is not None:
+        # On a case the after-sales Return is the record (deadlines, queue, notifications).
+        check = shop_check(ctx, order, args)
+        if check.verdict == Verdict.DENIED:
+            return Outcome(name, ActionStatus.DENIED, check, {"order": order}, check.pl, check.en)
+        chosen = [ReturnLine(a.line_id, a.quantity) for a in args.lines]
+        return start_case_return(ctx, order, args, chosen or _returnable_lines(order, all_items=True), check)
     check = policy.check_return(
         ctx.session, ctx.workspace_id, order, ctx.now(), by_ai=ctx.by_ai, exchange=False
     )

@@ -1,11 +1,20 @@
-"""Return intake inside the withdrawal window (with a yes) and complaint intake handed to a person."""
+"""Return intake (the after-sales Return, after a yes) and complaint intake handed to a person.
 
-from datetime import datetime, timedelta
+A return inside the rules is approved at once after the customer's yes and the reply carries the return
+number, how to send the goods back, by when, and the refund deadline. Outside the window the customer hears
+the dates and is offered a complaint or a person; for anything else a person has to decide (art. 38 goods,
+no delivery date, a company order, the shop's policy), the customer hears why and, after a yes, the
+statement is recorded with today's date and the case goes to a person.
+"""
 
-from sprawa.ai.actions.base import ActionName, ActionStatus
-from sprawa.ai.actions.policy import return_deadline
+from datetime import date, datetime, timedelta
+
+from sprawa.aftersales.actions.notify import day_text
+from sprawa.aftersales.models import Return
+from sprawa.aftersales.service import return_message
+from sprawa.ai.actions.base import ActionName, ActionStatus, Outcome
 from sprawa.ai.flows.identify import resolve_order
-from sprawa.ai.flows.orders import approval, ask_confirmation, denied
+from sprawa.ai.flows.orders import ask_confirmation, denied
 from sprawa.ai.flows.turn import Reply, Turn
 from sprawa.ai.nlu.normalize import fold
 from sprawa.commerce.base import OrderDetail, OrderStatus
@@ -50,18 +59,19 @@ def return_request(turn: Turn) -> Reply:
         args["lines"] = lines
     outcome = turn.act(ActionName.START_RETURN, args)
     if outcome.status == ActionStatus.NEEDS_APPROVAL:
-        return approval(turn, outcome, "return")
+        return _offer_review(turn, order, args, outcome)
     if outcome.status == ActionStatus.DENIED:
         if outcome.check.code == "return_window_closed":
-            return _window_closed(turn, order)
+            return _window_closed(turn, order, outcome)
         return denied(turn, outcome, "return")
-    window, deadline = return_deadline(turn.session, turn.workspace.id, order)
+    window = int(outcome.check.data.get("window_days") or 14)
+    deadline = outcome.check.data.get("deadline")
     chosen = {str(x["line_id"]) for x in outcome.data.get("lines", [])}
     names = ", ".join(line.name for line in order.items if line.external_id in chosen) or turn.items(order)
     text = turn.say(
         "return_confirm",
         number=order.number,
-        deadline=turn.date(deadline) if deadline else "—",
+        deadline=day_text(date.fromisoformat(deadline), turn.lang) if deadline else "—",
         items=names,
     )
     excepted = outcome.check.data.get("excepted_items")
@@ -78,18 +88,19 @@ def return_request(turn: Turn) -> Reply:
     )
 
 
-def _window_closed(turn: Turn, order: OrderDetail) -> Reply:
-    window, deadline = return_deadline(turn.session, turn.workspace.id, order)
-    assert deadline is not None
-    delivered = deadline - timedelta(days=window)
+def _window_closed(turn: Turn, order: OrderDetail, outcome: Outcome) -> Reply:
+    data = outcome.check.data
+    window = int(data["window_days"])
+    deadline = date.fromisoformat(data["deadline"])
+    delivered = turn.date(datetime.fromisoformat(data["delivered_at"]))
     text = " ".join(
         [
             turn.say(
                 "return_window_closed",
                 number=order.number,
-                delivered=turn.date(delivered),
+                delivered=delivered,
                 window=window,
-                deadline=turn.date(deadline),
+                deadline=day_text(deadline, turn.lang),
             ),
             turn.say("offer_person"),
         ]
@@ -97,9 +108,60 @@ def _window_closed(turn: Turn, order: OrderDetail) -> Reply:
     return Reply(
         text,
         "return_refused_window",
-        f"delivered {delivered.date()}, {window}-day window ended {deadline.date()}",
-        f"Zwrot poza terminem (doręczono {turn.date(delivered)}, termin minął {turn.date(deadline)}) — "
-        "grzecznie odmówiono i zaproponowano konsultanta lub reklamację.",
+        f"delivered {data['delivered_at'][:10]}, {window}-day window ended {deadline}",
+        f"Zwrot poza terminem (doręczono {delivered}, termin minął {deadline:%d.%m.%Y}) — "
+        "wyjaśniono terminy i zaproponowano konsultanta lub reklamację.",
+    )
+
+
+_REVIEW_OFFER = {
+    "pl": "Mogę przekazać zgłoszenie zwrotu konsultantowi, który podejmie decyzję — zapiszemy je z "
+    "dzisiejszą datą. Czy przekazać? Proszę odpisać „tak”.",
+    "en": "I can pass your return request to a person who will decide — it will be recorded with today's "
+    "date. Shall I pass it on? Please reply “yes”.",
+    "uk": "Я можу передати заяву про повернення консультанту, який ухвалить рішення, — її буде зареєстровано "
+    "сьогоднішньою датою. Передати? Будь ласка, напишіть «так».",
+    "de": "Ich kann Ihren Rückgabewunsch an einen Mitarbeiter weitergeben, der entscheidet — er wird mit dem "
+    "heutigen Datum erfasst. Soll ich ihn weitergeben? Bitte antworten Sie mit „ja“.",
+}
+
+
+def _offer_review(turn: Turn, order: OrderDetail, args: dict[str, object], outcome: Outcome) -> Reply:
+    """A person has to decide: say why and, after a yes, record the statement for that person."""
+    check = outcome.check
+    why = (check.data.get("why") or {}).get(turn.lang) or (check.pl if turn.lang == "pl" else check.en)
+    return ask_confirmation(
+        turn,
+        ActionName.START_RETURN,
+        args,
+        f"{why} {_REVIEW_OFFER[turn.lang]}",
+        f"Zwrot z zamówienia {order.number} wymaga decyzji człowieka ({check.code}) — wyjaśniono powód i "
+        "zapytano, czy przekazać zgłoszenie konsultantowi.",
+    )
+
+
+def after_yes(turn: Turn, outcome: Outcome) -> Reply:
+    """The return was recorded after the customer's yes: instructions, or a person takes it from here."""
+    ret = turn.session.get(Return, outcome.data["return_id"])
+    assert ret is not None
+    text = return_message(turn.session, ret, turn.lang)
+    if outcome.status == ActionStatus.DONE:
+        method = ret.method or "—"
+        return Reply(
+            text,
+            "start_return_done",
+            f"return {ret.number} approved by the rules; instructions ({method}) in the reply",
+            f"Zarejestrowano i przyjęto zwrot {ret.number} (sposób: {method}, odesłać do "
+            f"{ret.goods_due_by:%d.%m.%Y}, zwrot pieniędzy do {ret.refund_due_by:%d.%m.%Y}).",
+        )
+    reasons = ", ".join(ret.review_reasons or [])
+    return Reply(
+        None,
+        "start_return_review",
+        f"return {ret.number} recorded; a person decides ({reasons})",
+        f"Zarejestrowano zgłoszenie zwrotu {ret.number} — czeka na decyzję konsultanta ({reasons}).",
+        escalate=["approval_required"],
+        facts={"lead": text},
     )
 
 

@@ -11,7 +11,8 @@
     u.alternatives        top 3 [(intent, probability)], best first
     u.frustration         0..1; u.frustration_signals e.g. ["insult", "repeat_contact", "caps", "angry_tone"]
     u.escalate            escalate at once (DESIGN §5.1); u.escalation_reasons: codes from REASON_CODES
-                          (frustration escalates at frustration.ESCALATION_THRESHOLD)
+                          (frustration escalates at frustration.ESCALATION_THRESHOLD;
+                          the AI first line applies the workspace's own threshold instead)
     u.entities            Entities (shapes in sprawa.ai.nlu.entities)
     u.as_json(id)         exactly one `sprawa triage` output line (a dict)
     nlu.embed_queries(texts) / nlu.embed_passages(texts) → L2-normalised float32 (n, 384) numpy arrays
@@ -40,11 +41,19 @@ from sprawa.ai.nlu.cache import NpzCache, default_cache_dir
 from sprawa.ai.nlu.dataset import INTENTS, TRAIN_FILE, UNKNOWN, file_digest, load_examples
 from sprawa.ai.nlu.embedder import MODEL_ID, Embedder
 from sprawa.ai.nlu.entities import Entities, extract_entities
-from sprawa.ai.nlu.frustration import ANCHORS_FILE, ESCALATION_THRESHOLD, FrustrationModel, case_mood_trend
+from sprawa.ai.nlu.frustration import ANCHORS_FILE, FrustrationModel, case_mood_trend, frustrated
 from sprawa.ai.nlu.intent import TRAINER_VERSION, IntentModel
 from sprawa.ai.nlu.intent import train as train_intents
 from sprawa.ai.nlu.language import LanguageDetector
-from sprawa.ai.nlu.normalize import collapse, fold, lemmatize, restore_diacritics, strip_quoted
+from sprawa.ai.nlu.normalize import (
+    collapse,
+    fix_cyrillic,
+    fold,
+    lemmatize,
+    restore_diacritics,
+    strip_greeting,
+    strip_quoted,
+)
 
 __all__ = [
     "INTENTS",
@@ -114,7 +123,7 @@ class NLU:
         self.embedder = Embedder()
         self.cache = NpzCache(default_cache_dir(cache_dir))
         self.languages = LanguageDetector()
-        key = f"{file_digest(train_file, ANCHORS_FILE)}-{_NORMALIZATION_VERSION}"
+        key = classifier_key(train_file)
         intent_name, frustration_name = f"intent-{TRAINER_VERSION}-{key}", f"frustration-{key}"
         intent_arrays, frustration_arrays = self.cache.load(intent_name), self.cache.load(frustration_name)
         if intent_arrays is None or frustration_arrays is None:
@@ -152,7 +161,7 @@ class NLU:
         text = (strip_quoted(text) if channel == "email" else text)[:_MAX_CHARS]
         language, language_confidence = self.languages.detect(text, fallback=case_language or "pl")
         normalized = normalize(text, language)
-        vector = self.embedder.queries([normalized[:_EMBED_CHARS]])
+        vector = self.embedder.queries([_for_classifier(normalized)])
         probs = self.intent_model.probabilities(vector)[0]
         intent, confidence, alternatives = self.intent_model.decide(probs)
         folded = fold(collapse(text))  # folding strips diacritics anyway: rules need no restoration
@@ -173,22 +182,35 @@ class NLU:
         )
 
 
-_NORMALIZATION_VERSION = "n2"
+_NORMALIZATION_VERSION = "n3"
 _POLISH_LETTERS = re.compile("[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
 
 
 def normalize(text: str, language: str) -> str:
     """Whitespace collapsed; Polish written without diacritics gets them restored in its first
     ``_RESTORE_CHARS`` characters (text that already has Polish diacritics is taken as correctly written
-    and left alone)."""
+    and left alone); Cyrillic text gets one spelling (``normalize.fix_cyrillic``)."""
     if language == "pl" and not _POLISH_LETTERS.search(text):
         text = restore_diacritics(text[:_RESTORE_CHARS]) + text[_RESTORE_CHARS:]
+    if _CYRILLIC.search(text):
+        text = fix_cyrillic(text)
     return collapse(text)
+
+
+def classifier_key(train_file: Path = TRAIN_FILE) -> str:
+    """The cache key of the trained models: training data, frustration anchors and text preparation."""
+    return f"{file_digest(train_file, ANCHORS_FILE)}-{_NORMALIZATION_VERSION}"
 
 
 def prepare_for_embedding(text: str, language: str) -> str:
     """The text the classifier sees, identical at training and at inference."""
-    return normalize(text, language)[:_EMBED_CHARS]
+    return _for_classifier(normalize(text, language))
+
+
+def _for_classifier(normalized: str) -> str:
+    # Changing what this returns must bump _NORMALIZATION_VERSION (the cached classifier's key).
+    return strip_greeting(normalized)[:_EMBED_CHARS]
 
 
 def escalation_reasons(
@@ -204,7 +226,7 @@ def escalation_reasons(
         found.add(intent)
     elif intent == UNKNOWN and alternatives and alternatives[0][0] in {"complaint", "human_request"}:
         found.add(alternatives[0][0])
-    if frustration >= ESCALATION_THRESHOLD:
+    if frustrated(frustration, []):
         found.add("frustration")
     if "repeat_contact" in signals:
         found.add("repeat_contact")

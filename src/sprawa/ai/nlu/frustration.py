@@ -18,10 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from sprawa.ai.nlu.triggers import FRUSTRATION_RULES
+from sprawa.workspaces.schemas import FRUSTRATION_THRESHOLD
 
 ANCHORS_FILE = Path(__file__).resolve().parent.parent / "data" / "frustration_anchors.json"
-# Escalate when the score reaches this (chosen on the training utterances, see evaluate.py).
-ESCALATION_THRESHOLD = 0.5
+# Escalate when the score reaches this; a workspace's escalation policy may set its own
+# (``EscalationPolicy.frustration_threshold``, whose default this is).
+ESCALATION_THRESHOLD = FRUSTRATION_THRESHOLD
+# A mood that keeps rising escalates this much below the threshold.
+RISING_MARGIN = 0.15
+# The change between earlier and latest messages that makes a trend "rising" or "falling".
+_TREND_STEP = 0.15
 _EMBEDDING_WEIGHT = 0.55
 _CAPS_WEIGHT = 0.45
 _EXCLAIM_WEIGHT = 0.15
@@ -82,6 +88,15 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
+def frustrated(score: float, earlier: list[float], threshold: float = ESCALATION_THRESHOLD) -> bool:
+    """Escalate for frustration: the score reaches the threshold, or comes within ``RISING_MARGIN`` of
+    it while the case's mood is rising (``earlier``: the case's per-message scores, oldest first, this
+    message included)."""
+    if score >= threshold:
+        return True
+    return bool(earlier) and case_mood_trend(earlier) == "rising" and score >= threshold - RISING_MARGIN
+
+
 def case_mood_trend(scores: list[float]) -> str:
     """ "rising" / "falling" / "steady" over a case's per-message frustration scores (oldest first).
 
@@ -94,8 +109,8 @@ def case_mood_trend(scores: list[float]) -> str:
     tail = recent[-2:] if len(recent) >= 3 else recent[-1:]
     head = recent[: len(recent) - len(tail)]
     delta = sum(tail) / len(tail) - sum(head) / len(head)
-    if delta >= 0.15:
+    if delta >= _TREND_STEP:
         return "rising"
-    if delta <= -0.15:
+    if delta <= -_TREND_STEP:
         return "falling"
     return "steady"

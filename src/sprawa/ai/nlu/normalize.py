@@ -41,6 +41,40 @@ def restore_diacritics(text: str) -> str:
     return str(ogonki.restore(text))
 
 
+# A greeting that opens a message says nothing about what the customer wants, yet in a short message
+# it pulls the embedding towards "other" (greetings alone are "other"): it is left out of what the
+# classifier sees when at least two words follow it.
+_GREETING = re.compile(
+    r"^[\W_]*(?:dzie[nń] dobry|dobry wiecz[oó]r|witam(?: serdecznie)?|witajcie|cze[sś][cć]|hej(?:ka)?|siema"
+    r"|szanown\w* pa[nń]\w*|(?:hi|hello|hey)(?: there)?|good (?:morning|afternoon|evening)"
+    r"|hallo|guten (?:tag|morgen|abend)|moin|servus|sehr geehrte damen und herren"
+    r"|добрий (?:день|ранок|вечір)|доброго (?:дня|ранку|вечора)"
+    r"|привіт|вітаю|здрастуйте|добридень)(?=[\W_])[\W_]*",
+    re.I,
+)
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def strip_greeting(text: str) -> str:
+    """ "Dzień dobry, chciałabym oddać buty" → "chciałabym oddać buty"; a greeting alone is kept."""
+    rest = _GREETING.sub("", text, count=1)
+    return rest if rest != text and len(_WORD.findall(rest)) >= 2 else text
+
+
+# Cyrillic text typed on a mixed keyboard: Latin look-alikes inside Cyrillic words ("пoсилка" with a
+# Latin o), typographic apostrophes in Ukrainian ("з’єднайте", "зʼєднайте") and decomposed letters
+# ("й" as и + breve) all become the plain Cyrillic spelling the classifier was trained on.
+_HOMOGLYPHS = str.maketrans("aceiopxyACEHIKMOPTXB", "асеіорхуАСЕНІКМОРТХВ")
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'"})
+_MIXED_WORD = re.compile(r"\b(?=\w*[\u0400-\u04ff])(?=\w*[A-Za-z])\w+\b")
+
+
+def fix_cyrillic(text: str) -> str:
+    """NFC, one apostrophe, and Latin look-alike letters replaced in words that are mostly Cyrillic."""
+    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES)
+    return _MIXED_WORD.sub(lambda m: m.group(0).translate(_HOMOGLYPHS), text)
+
+
 def fold(text: str) -> str:
     """Lower case without Polish/German diacritics, for keyword rules written in plain ASCII.
 

@@ -2,13 +2,19 @@
 
 It speaks the real protocol over a socket (greeting, CAPABILITY, LOGIN, SELECT/EXAMINE with UIDVALIDITY,
 UID SEARCH, UID FETCH with literals, UID STORE, EXPUNGE, IDLE, NOOP, LOGOUT), so the poller is exercised
-through ``imaplib`` exactly as against Dovecot. Faults for the chaos run: ``drop_rate``/``drop_every``
-close the connection abruptly before answering a command; ``bump_uidvalidity`` renumbers the mailbox.
+through ``imaplib`` exactly as against Dovecot. IDLE follows RFC 2177: ``+ idling``, an untagged
+``* N EXISTS`` whenever the mailbox grows, until the client sends ``DONE`` (``idle=False`` leaves IDLE out
+of CAPABILITY, as a server without it). Faults for the chaos run: ``drop_rate``/``drop_every`` close the
+connection abruptly before answering a command; ``drop_connections`` cuts every open session (an idling
+one too); ``bump_uidvalidity`` renumbers the mailbox.
 Only what a poller needs is implemented; anything else answers ``BAD``.
 """
 
+import contextlib
 import random
 import re
+import select
+import socket
 import socketserver
 import threading
 from collections import Counter
@@ -78,10 +84,18 @@ class _Handler(socketserver.StreamRequestHandler):
     def send(self, line: str | bytes) -> None:
         self.wfile.write(line if isinstance(line, bytes) else line.encode())
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, False)
+        super().finish()
+
     def handle(self) -> None:
         box = self.server.mailbox
         selected = False
-        self.send("* OK [CAPABILITY IMAP4rev1 IDLE UIDPLUS] Sprawa fake IMAP ready\r\n")
+        self.send(f"* OK [CAPABILITY {self.server.capabilities}] Sprawa fake IMAP ready\r\n")
         while True:
             line = self.rfile.readline(65536)
             if not line:
@@ -95,7 +109,7 @@ class _Handler(socketserver.StreamRequestHandler):
             tag, command = parts[0], parts[1].upper()
             args = parts[2] if len(parts) > 2 else ""
             if command == "CAPABILITY":
-                self.send(f"* CAPABILITY IMAP4rev1 IDLE UIDPLUS\r\n{tag} OK CAPABILITY completed\r\n")
+                self.send(f"* CAPABILITY {self.server.capabilities}\r\n{tag} OK CAPABILITY completed\r\n")
             elif command == "LOGIN":
                 user, _, password = args.partition(" ")
                 if user.strip('"') == box.user and password.strip('"') == box.password:
@@ -121,10 +135,9 @@ class _Handler(socketserver.StreamRequestHandler):
                 with box.lock:
                     box.mails = [m for m in box.mails if "\\Deleted" not in m.flags]
                 self.send(f"{tag} OK EXPUNGE completed\r\n")
-            elif command == "IDLE":
-                self.send("+ idling\r\n")
-                self.rfile.readline(100)  # DONE
-                self.send(f"{tag} OK IDLE terminated\r\n")
+            elif command == "IDLE" and self.server.idle:
+                if not self._idle(tag):
+                    return
             elif command == "NOOP":
                 self.send(f"{tag} OK NOOP completed\r\n")
             elif command == "LOGOUT":
@@ -132,6 +145,30 @@ class _Handler(socketserver.StreamRequestHandler):
                 return
             else:
                 self.send(f"{tag} BAD unsupported command\r\n")
+
+    def _idle(self, tag: str) -> bool:
+        """RFC 2177: report each growth of the mailbox as ``* N EXISTS`` until the client says DONE."""
+        box = self.server.mailbox
+        with box.lock:
+            known = len(box.mails)
+        self.server.idles += 1
+        self.send("+ idling\r\n")
+        while True:
+            readable, _, _ = select.select([self.connection], [], [], 0.05)
+            if readable:
+                line = self.rfile.readline(100)
+                if not line:
+                    return False
+                if line.strip().upper() == b"DONE":
+                    self.send(f"{tag} OK IDLE terminated\r\n")
+                    return True
+                self.send(f"{tag} BAD expected DONE\r\n")
+                return True
+            with box.lock:
+                count = len(box.mails)
+            if count != known:
+                known = count
+                self.send(f"* {count} EXISTS\r\n")
 
     def _uid(self, tag: str, args: str) -> None:
         box = self.server.mailbox
@@ -193,10 +230,20 @@ class FakeImapServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
     def __init__(
-        self, mailbox: FakeMailbox, *, drop_rate: float = 0.0, drop_every: int = 0, port: int = 0
+        self,
+        mailbox: FakeMailbox,
+        *,
+        drop_rate: float = 0.0,
+        drop_every: int = 0,
+        port: int = 0,
+        idle: bool = True,
     ) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.mailbox = mailbox
+        self.idle = idle
+        self.capabilities = "IMAP4rev1 IDLE UIDPLUS" if idle else "IMAP4rev1 UIDPLUS"
+        self.idles = 0  # IDLE commands accepted
+        self.open: set[socket.socket] = set()
         self.drop_rate = drop_rate
         self.drop_every = drop_every
         self.commands = 0
@@ -213,6 +260,19 @@ class FakeImapServer(socketserver.ThreadingTCPServer):
             )
             self.drops += drop
             return drop
+
+    def track(self, conn: socket.socket, is_open: bool) -> None:
+        with self._lock:
+            (self.open.add if is_open else self.open.discard)(conn)
+
+    def drop_connections(self) -> int:
+        """Cut every open session at once (a server restart, a NAT timeout); returns how many."""
+        with self._lock:
+            victims = list(self.open)
+        for conn in victims:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        return len(victims)
 
     @property
     def port(self) -> int:

@@ -113,7 +113,7 @@ class EmailAdapter:
         folder = settings.get("imap_folder", "INBOX")
         writes = bool(settings.get("delete_after_import") or settings.get("mark_seen"))
         try:
-            conn = self._imap(settings, credentials)
+            conn = self.open_imap(settings, credentials)
         except ConnectionProblem as exc:
             raise RetryLater(exc.english) from exc
         try:
@@ -217,7 +217,7 @@ class EmailAdapter:
     def check_connection(self, channel: Channel, credentials: dict[str, Any]) -> None:
         """Log in to IMAP (open the folder) and SMTP; ConnectionProblem says what failed, in PL and EN."""
         settings = channel.settings or {}
-        conn = self._imap(settings, credentials)
+        conn = self.open_imap(settings, credentials)
         try:
             typ, _ = conn.select(_quoted(settings.get("imap_folder", "INBOX")), readonly=True)
             if typ != "OK":
@@ -240,7 +240,7 @@ class EmailAdapter:
                 permanent=True,
             ) from exc
 
-    def _imap(self, settings: dict[str, Any], credentials: dict[str, Any]) -> imaplib.IMAP4:
+    def open_imap(self, settings: dict[str, Any], credentials: dict[str, Any]) -> imaplib.IMAP4:
         host, port = settings["imap_host"], int(settings.get("imap_port", 993))
         self._checked_host(host, port, "IMAP")
         security = settings.get("imap_security", "ssl")

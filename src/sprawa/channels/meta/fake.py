@@ -166,6 +166,11 @@ class FakeGraph(ThreadingHTTPServer):
         with self.lock:
             self.last_inbound[recipient.lstrip("+")] = at or datetime.now(UTC)
 
+    def last_inbound_at(self, recipient: str) -> datetime | None:
+        """When the customer last wrote (Meta's own record; the demo reads it from the database)."""
+        with self.lock:
+            return self.last_inbound.get(recipient.lstrip("+"))
+
     def sent_ids(self) -> list[str]:
         with self.lock:
             return [s["id"] for s in self.sent]
@@ -277,7 +282,7 @@ class _GraphHandler(BaseHTTPRequestHandler):
             text = (body.get("text") or {}).get("body", "")
             if len(text) > 4096:
                 return self._error(400, 100, "Param text['body'] must be at most 4096 characters long.")
-            last = self.server.last_inbound.get(to)
+            last = self.server.last_inbound_at(to)
             if last is None or datetime.now(UTC) - last > WINDOW:
                 return self._error(
                     400,
@@ -299,7 +304,7 @@ class _GraphHandler(BaseHTTPRequestHandler):
 
     def _page(self, body: dict[str, Any], fault: str) -> None:
         psid = str((body.get("recipient") or {}).get("id", ""))
-        last = self.server.last_inbound.get(psid)
+        last = self.server.last_inbound_at(psid)
         age = datetime.now(UTC) - last if last else None
         kind = body.get("messaging_type")
         allowed = age is not None and (

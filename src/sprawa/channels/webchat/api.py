@@ -27,7 +27,7 @@ from sprawa.cases.events import (
     visitor_status_frame,
     visitor_typing_frame,
 )
-from sprawa.channels.webchat.queries import demo_channel, webchat_channel
+from sprawa.channels.webchat.queries import demo_channel, visitor_attachment, webchat_channel
 from sprawa.channels.webchat.schemas import (
     AckOut,
     ClientFrame,
@@ -232,6 +232,33 @@ def list_messages(
 ) -> HistoryOut:
     """The visitor's conversation after ``after_seq`` (a different current case starts from 0)."""
     return history(db, visitor, case_id, after_seq, limit)
+
+
+@router.get("/files/{attachment_id}", response_class=FileResponse)
+def download_file(
+    attachment_id: Annotated[str, Path(min_length=1, max_length=26)],
+    visitor: CurrentVisitor,
+    db: DbSession,
+    runtime: RuntimeDep,
+):  # type: ignore[no-untyped-def]
+    """A file of the visitor's own conversation (an agent's attachment or the visitor's upload).
+
+    Read with the visitor token by the widget's script (which shows images from the bytes and saves
+    other files); served as a download that a browser never runs or renders as a page.
+    """
+    channel = webchat_channel(db, visitor.public_key)
+    attachment = visitor_attachment(db, channel, visitor.visitor_id, attachment_id)
+    return FileResponse(
+        runtime.ingest.store.path(attachment.storage_key),
+        filename=attachment.filename,
+        content_disposition_type="attachment",
+        media_type=attachment.content_type,
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 def _in_transaction(runtime: Runtime, fn: Callable[..., T], *args: Any) -> T:

@@ -4,10 +4,13 @@ A visitor reaches data only through its own thread (channel + visitor id): never
 ids it could send us, so it cannot read another customer's conversation or the case's other channels.
 """
 
+from collections import defaultdict
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sprawa.cases.models import Case, Message
+from sprawa.cases.models import Attachment, Case, Message
 from sprawa.channels.models import Channel, ChannelKind, Thread
 from sprawa.customers.models import Customer, Identity, IdentityKind
 from sprawa.platform.errors import NotFound
@@ -79,6 +82,39 @@ def thread_messages(db: Session, thread: Thread, case_id: str, after_seq: int, l
             .limit(limit)
         )
     )
+
+
+def message_files(db: Session, message_ids: Sequence[str]) -> dict[str, list[Attachment]]:
+    """The files of these messages (one query), oldest first."""
+    found: dict[str, list[Attachment]] = defaultdict(list)
+    if message_ids:
+        for attachment in db.scalars(
+            select(Attachment)
+            .where(Attachment.message_id.in_(message_ids))
+            .order_by(Attachment.created_at, Attachment.id)
+        ):
+            found[attachment.message_id or ""].append(attachment)
+    return found
+
+
+def visitor_attachment(db: Session, channel: Channel, visitor_id: str, attachment_id: str) -> Attachment:
+    """A file of a message on the visitor's own thread of this chat; NotFound for anything else
+    (another visitor's file, an internal note's file, an unsent upload), with no hint which."""
+    attachment = db.scalars(
+        select(Attachment)
+        .join(Message, Message.id == Attachment.message_id)
+        .join(Thread, Thread.id == Message.thread_id)
+        .where(
+            Attachment.id == attachment_id,
+            Attachment.workspace_id == channel.workspace_id,
+            Attachment.note_id.is_(None),
+            Thread.channel_id == channel.id,
+            Thread.external_id == visitor_id,
+        )
+    ).first()
+    if attachment is None:
+        raise NotFound("no such file in this conversation", code="file_not_found")
+    return attachment
 
 
 def message_by_provider_id(db: Session, channel_id: str, provider_message_id: str) -> Message | None:

@@ -59,6 +59,16 @@ class AckOut(BaseModel):
     duplicate: bool
 
 
+class VisitorFile(BaseModel):
+    """A file of a message in the visitor's conversation; its bytes come from ``GET /widget/v1/files/{id}``
+    with the visitor token."""
+
+    id: str
+    filename: str
+    content_type: str
+    size: int
+
+
 class VisitorMessage(BaseModel):
     """A message as the widget shows it (no internal fields: no notes, no delivery errors, no user ids)."""
 
@@ -70,6 +80,7 @@ class VisitorMessage(BaseModel):
     created_at: datetime
     status: str
     client_message_id: str | None = None
+    files: list[VisitorFile] = Field(default_factory=list)
 
 
 class VisitorCase(BaseModel):

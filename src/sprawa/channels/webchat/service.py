@@ -16,6 +16,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,6 +45,7 @@ from sprawa.channels.models import Channel, ChannelKind, Thread
 from sprawa.channels.service import IngestContext, process_inbound_event
 from sprawa.channels.webchat.queries import (
     message_by_provider_id,
+    message_files,
     taken_identities,
     thread_case,
     thread_messages,
@@ -58,6 +60,7 @@ from sprawa.channels.webchat.schemas import (
     SessionIn,
     SessionOut,
     VisitorCase,
+    VisitorFile,
     VisitorMessage,
 )
 from sprawa.customers.models import IdentityKind
@@ -79,8 +82,8 @@ class WebchatAdapter:
     """Inbound events are the widget's JSON; outbound needs no provider (live event + resume by seq)."""
 
     kind = ChannelKind.WEBCHAT
-    # sends_files stays off until the widget shows agents' files (visitor-authorised download).
-    capabilities = Capabilities(attachments=True, live=True)
+    # Agents' files reach the widget as ``files`` of the message; the visitor downloads them with its token.
+    capabilities = Capabilities(attachments=True, sends_files=True, live=True)
 
     def parse_inbound(self, channel: Channel, payload: str, headers: dict[str, Any]) -> list[InboundMessage]:
         data = json.loads(payload)
@@ -253,8 +256,9 @@ def catch_up(db: Session, view: VisitorView, *, max_messages: int | None = None)
     while max_messages is None or sent < max_messages:
         limit = PAGE if max_messages is None else min(PAGE, max_messages - sent)
         batch = thread_messages(db, thread, case.id, view.last_seq, limit)
+        files = message_files(db, [m.id for m in batch])
         for message in batch:
-            out = message_out(message, view.visitor_id).model_dump(mode="json")
+            out = message_out(message, view.visitor_id, files.get(message.id, ())).model_dump(mode="json")
             frames.append({"type": "message", "case_id": case.id, "message": out})
             view.last_seq = message.seq
             view.shown_message_ids.add(message.id)
@@ -286,7 +290,7 @@ def case_out(case: Case) -> VisitorCase:
     return VisitorCase(id=case.id, number=case.number, status=case.status)
 
 
-def message_out(message: Message, visitor_id: str) -> VisitorMessage:
+def message_out(message: Message, visitor_id: str, files: Sequence[Attachment] = ()) -> VisitorMessage:
     client_id = None
     prefix = f"{visitor_id}:"
     if message.provider_message_id and message.provider_message_id.startswith(prefix):
@@ -300,6 +304,9 @@ def message_out(message: Message, visitor_id: str) -> VisitorMessage:
         created_at=message.created_at,
         status=message.delivery_status,
         client_message_id=client_id,
+        files=[
+            VisitorFile(id=f.id, filename=f.filename, content_type=f.content_type, size=f.size) for f in files
+        ],
     )
 
 

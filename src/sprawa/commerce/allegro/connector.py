@@ -1,13 +1,16 @@
 """Allegro orders: checkout forms, the order events journal, shipments with tracking, customer returns.
 
 Allegro has no webhooks for orders: ``GET /order/events`` is the journal and its last event id the cursor.
-The access token comes from the Allegro OAuth connection (device flow); a 401 means it must be renewed.
+The access token comes from the Allegro OAuth connection; with a refresh token and the app's client id and
+secret stored beside it, an expired or refused (401) token is renewed (``tokens.AllegroTokens``) and the
+request retried once.
 """
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sprawa.commerce.allegro.tokens import AllegroTokens, expired
 from sprawa.commerce.base import (
     ActionResult,
     Address,
@@ -56,15 +59,26 @@ def _at(value: str | None) -> datetime | None:
 class AllegroOrders(RemoteConnector):
     kind = "allegro"
 
-    def __init__(self, env: ConnectorEnv, config: Mapping[str, Any]) -> None:
-        token = credentials(env, config, "access_token")["access_token"]
+    def __init__(
+        self, env: ConnectorEnv, config: Mapping[str, Any], tokens: AllegroTokens | None = None
+    ) -> None:
+        creds = credentials(env, config, "access_token")
+        self.token = creds["access_token"]
         base = str(config.get("base_url") or API_URL).rstrip("/")
+        self.tokens = tokens if tokens is not None and creds.get("refresh_token") else None
         self.api = ApiClient(
             env,
             base,
-            headers={"Authorization": f"Bearer {token}", "Accept": MEDIA},
+            headers={"Authorization": f"Bearer {self.token}", "Accept": MEDIA},
             bucket=bucket_for(f"allegro|{base}", 9000, 60, burst=50),
+            reauth=self._renew if self.tokens else None,
+            reauth_first=expired(creds),
         )
+
+    def _renew(self) -> dict[str, str]:
+        assert self.tokens is not None
+        self.token = self.tokens.refresh(self.token)
+        return {"Authorization": f"Bearer {self.token}"}
 
     def _detail(self, f: Mapping[str, Any], with_shipments: bool = True) -> OrderDetail:
         fulfilment = (f.get("fulfillment") or {}).get("status") or "NEW"

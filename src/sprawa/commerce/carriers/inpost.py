@@ -11,6 +11,7 @@ from typing import Any
 
 from sprawa.commerce.base import ShipmentEvent, ShipmentInfo
 from sprawa.commerce.carriers.links import tracking_url
+from sprawa.commerce.errors import ConnectorError, ConnectorProblem
 from sprawa.commerce.models import ShipmentState
 from sprawa.commerce.remote import ApiClient, ConnectorEnv, bucket_for
 
@@ -175,6 +176,15 @@ class ShipXTracking:
     def track(self, tracking_number: str) -> ShipmentInfo | None:
         data = self.api.json("GET", f"/v1/tracking/{tracking_number.strip()}")
         return shipment_from_tracking(data) if data else None
+
+    def organization(self, organization_id: str) -> dict[str, Any]:
+        """The organisation the token belongs to: proves the token and the id (settings' test button)."""
+        data = self.api.json("GET", f"/v1/organizations/{organization_id}")
+        if not data:
+            raise ConnectorError(
+                ConnectorProblem.BAD_CREDENTIALS, f"ShipX does not know organisation {organization_id}"
+            )
+        return dict(data)
 
     def statuses(self, lang: str = "pl_PL") -> dict[str, str]:
         """Status name → title from the authoritative dictionary."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -132,8 +132,46 @@ def statuses() -> Iterator[dict[str, str]]:
         yield {"name": name, "title": name.replace("_", " ").capitalize(), "description": ""}
 
 
-def create_app(store: ParcelStore) -> FastAPI:
+def create_app(store: ParcelStore, organizations: dict[str, str] | None = None) -> FastAPI:
+    """The fake ShipX; ``organizations`` (id → API token) answer ``GET /v1/organizations/{id}``."""
     app = FastAPI(title="InPost ShipX (fake)")
+    known = organizations or {}
+
+    @app.get("/v1/organizations/{organization_id}")
+    def organization(organization_id: str, request: Request) -> JSONResponse:
+        token = known.get(organization_id)
+        if request.headers.get("Authorization") != f"Bearer {token}" or token is None:
+            if token is None and request.headers.get("Authorization") in {
+                f"Bearer {t}" for t in known.values()
+            }:
+                return JSONResponse(
+                    {
+                        "status": 404,
+                        "error": "resource_not_found",
+                        "message": "Resource not found",
+                        "details": {},
+                    },
+                    status_code=404,
+                )
+            return JSONResponse(
+                {
+                    "status": 401,
+                    "error": "token_invalid",
+                    "message": "Token is missing or invalid",
+                    "details": {},
+                },
+                status_code=401,
+            )
+        return JSONResponse(
+            {
+                "href": f"https://api-shipx-pl.easypack24.net/v1/organizations/{organization_id}",
+                "id": int(organization_id),
+                "owner_id": 1,
+                "name": "Sklep Przykładowy sp. z o.o.",
+                "status": "confirmed",
+                "services": ["inpost_locker_standard", "inpost_courier_standard"],
+            }
+        )
 
     @app.get("/v1/tracking/{number}")
     def tracking(number: str) -> JSONResponse:

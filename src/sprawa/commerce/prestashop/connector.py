@@ -49,13 +49,27 @@ CANCELLED_STATE = "6"
 
 
 @dataclass(frozen=True)
+class ShopMessage:
+    """One message of a customer service thread: the customer's, or an employee's (``private``: a note)."""
+
+    external_id: str
+    sent_at: datetime | None
+    employee: bool
+    private: bool
+    text: str
+
+
+@dataclass(frozen=True)
 class ShopThread:
-    """A customer service thread from the shop's contact form, with its messages (oldest first)."""
+    """A customer service thread (contact form, order messages) with its messages, oldest first."""
 
     external_id: str
     email: str
+    shop_customer_id: str | None
     order_external_id: str | None
-    messages: tuple[tuple[datetime, bool, str], ...]  # (sent at, from the employee, text)
+    status: str
+    updated: str  # the shop's ``date_upd`` as it wrote it (shop-local time): the import cursor
+    messages: tuple[ShopMessage, ...]
 
 
 def _at(value: str | None) -> datetime | None:
@@ -277,45 +291,65 @@ class PrestaShop(RemoteConnector):
                 return
             offset += PAGE
 
-    def customer_threads(self, since: datetime) -> list[ShopThread]:
-        """Contact-form threads changed since ``since``, for import as support conversations."""
-        stamp = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        threads = (
-            self.get(
-                "customer_threads",
-                display="full",
-                date="1",
-                **{"filter[date_upd]": f"[{stamp},2999-12-31 23:59:59]"},
-            ).get("customer_threads")
-            or []
-        )
-        found = []
-        for t in threads:
-            messages = (
+    def customer_threads(self, since: str, after_id: int = 0, limit: int = 200) -> list[ShopThread]:
+        """Threads updated at or after ``since`` (``YYYY-MM-DD HH:MM:SS``, shop time), oldest first, without
+        those at exactly ``since`` with an id up to ``after_id`` (already read); one page of messages for
+        each page of threads."""
+        found: list[ShopThread] = []
+        offset = 0
+        while len(found) < limit:
+            threads = (
                 self.get(
-                    "customer_messages",
+                    "customer_threads",
                     display="full",
-                    sort="[date_add_ASC]",
-                    **{"filter[id_customer_thread]": f"[{t['id']}]"},
-                ).get("customer_messages")
+                    date="1",
+                    sort="[date_upd_ASC,id_ASC]",
+                    limit=f"{offset},{PAGE}",
+                    **{"filter[date_upd]": f"[{since},2999-12-31 23:59:59]"},
+                ).get("customer_threads")
                 or []
             )
-            found.append(
-                ShopThread(
-                    external_id=str(t["id"]),
-                    email=(t.get("email") or "").lower(),
-                    order_external_id=str(t["id_order"]) if str(t.get("id_order", "0")) != "0" else None,
-                    messages=tuple(
-                        (
-                            _at(m.get("date_add")) or since,
-                            str(m.get("id_employee", "0")) != "0",
-                            m.get("message", ""),
-                        )
-                        for m in messages
-                    ),
+            fresh = [t for t in threads if str(t.get("date_upd")) > since or int(t["id"]) > after_id]
+            if fresh:
+                found += self._with_messages(fresh)
+            if len(threads) < PAGE:
+                break
+            offset += PAGE
+        return found[:limit]
+
+    def _with_messages(self, threads: list[dict[str, Any]]) -> list[ShopThread]:
+        rows = (
+            self.get(
+                "customer_messages",
+                display="full",
+                sort="[id_ASC]",
+                **{"filter[id_customer_thread]": "[" + "|".join(str(t["id"]) for t in threads) + "]"},
+            ).get("customer_messages")
+            or []
+        )
+        by_thread: dict[str, list[ShopMessage]] = {}
+        for m in rows:
+            by_thread.setdefault(str(m.get("id_customer_thread")), []).append(
+                ShopMessage(
+                    external_id=str(m["id"]),
+                    sent_at=_at(m.get("date_add")),
+                    employee=str(m.get("id_employee") or "0") != "0",
+                    private=str(m.get("private") or "0") == "1",
+                    text=str(m.get("message") or ""),
                 )
             )
-        return found
+        return [
+            ShopThread(
+                external_id=str(t["id"]),
+                email=str(t.get("email") or "").strip().lower(),
+                shop_customer_id=str(t["id_customer"]) if str(t.get("id_customer") or "0") != "0" else None,
+                order_external_id=str(t["id_order"]) if str(t.get("id_order") or "0") != "0" else None,
+                status=str(t.get("status") or ""),
+                updated=str(t.get("date_upd") or ""),
+                messages=tuple(by_thread.get(str(t["id"]), [])),
+            )
+            for t in threads
+        ]
 
     # --- writes -------------------------------------------------------------------------------------
     def cancel_order(self, number: str, *, reason: str) -> ActionResult:

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from sprawa.ai.actions.base import WRITE_ACTIONS
+from sprawa.ai.drafts import DRAFT, EDITED, USED, judge_drafts
 from sprawa.ai.models import AIDecision
 from sprawa.cases.models import AuthorKind, Case, CaseActivity, CaseOrder, CaseStatus, Direction, Message
 from sprawa.db import utcnow
@@ -32,6 +34,20 @@ REPEAT_WINDOW = timedelta(days=7)
 WATERMARK_MARGIN = timedelta(seconds=60)
 CHUNK = 1000
 _RESOLVING = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
+#: Escalation reasons for which a person is required whatever they then do: the customer asked, the law
+#: (complaints, legal steps, health and safety, personal data) or the shop's own rule (approval, VIP).
+#: An escalation for any other reason can be unnecessary (docs/metrics.md).
+PERSON_REQUIRED = frozenset(
+    {
+        "human_request",
+        "complaint",
+        "legal",
+        "health_safety",
+        "data_protection",
+        "approval_required",
+        "vip_customer",
+    }
+)
 
 
 # --------------------------------------------------------------------------------------- business hours
@@ -97,6 +113,12 @@ class _CaseInput:
     status_changes: list[tuple[datetime, str, str]] = field(default_factory=list)
     decisions: list[list[str]] = field(default_factory=list)
     order_ids: set[str] = field(default_factory=set)
+    escalated_at: datetime | None = None
+    # Outcomes of the AI drafts agents answered after, and the agent replies that sent a draft as it was.
+    drafts: list[str] = field(default_factory=list)
+    draft_replies: set[str] = field(default_factory=set)
+    # When an agent's write action was done on the case (through the action layer: cancel, refund, …).
+    actions: list[datetime] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -167,6 +189,7 @@ def recompute_cases(session: Session, workspace_id: str, case_ids: Sequence[str]
     written = 0
     for start in range(0, len(case_ids), CHUNK):
         chunk = list(case_ids[start : start + CHUNK])
+        judge_drafts(session, chunk)
         inputs = [i for i in _load_inputs(session, chunk).values() if i.case.merged_into_id is None]
         resolved = {i.case.id: _first_resolution(i) for i in inputs}
         later = _later_cases(session, [i.case for i in inputs if resolved[i.case.id]], resolved)
@@ -205,6 +228,7 @@ def _load_inputs(session: Session, case_ids: list[str]) -> dict[str, _CaseInput]
     inputs = {c.id: _CaseInput(case=c) for c in cases}
     messages = session.execute(
         select(
+            Message.id,
             Message.case_id,
             Message.direction,
             Message.author_kind,
@@ -217,21 +241,41 @@ def _load_inputs(session: Session, case_ids: list[str]) -> dict[str, _CaseInput]
     for m in messages:
         inputs[m.case_id].messages.append(m)
     activities = session.execute(
-        select(CaseActivity.case_id, CaseActivity.data, CaseActivity.created_at)
-        .where(CaseActivity.case_id.in_(case_ids), CaseActivity.kind == "status")
+        select(CaseActivity.case_id, CaseActivity.kind, CaseActivity.data, CaseActivity.created_at)
+        .where(CaseActivity.case_id.in_(case_ids), CaseActivity.kind.in_(("status", "action")))
         .order_by(CaseActivity.created_at)
     )
     for a in activities:
+        if a.kind == "action":
+            if a.data.get("status") == "done" and a.data.get("action") in WRITE_ACTIONS:
+                inputs[a.case_id].actions.append(a.created_at)
+            continue
         inputs[a.case_id].status_changes.append(
             (a.created_at, str(a.data.get("from")), str(a.data.get("to")))
         )
     decisions = session.execute(
-        select(AIDecision.case_id, AIDecision.escalation_reasons)
+        select(
+            AIDecision.case_id,
+            AIDecision.step,
+            AIDecision.escalation_reasons,
+            AIDecision.created_at,
+            AIDecision.draft_use,
+            AIDecision.draft_reply_id,
+        )
         .where(AIDecision.case_id.in_(case_ids))
         .order_by(AIDecision.created_at)
     )
     for d in decisions:
-        inputs[d.case_id].decisions.append(list(d.escalation_reasons or []))
+        item = inputs[d.case_id]
+        if d.step == DRAFT:  # written for an agent: the AI did not handle the case by drafting
+            if d.draft_use:
+                item.drafts.append(d.draft_use)
+                if d.draft_use == USED and d.draft_reply_id:
+                    item.draft_replies.add(d.draft_reply_id)
+            continue
+        item.decisions.append(list(d.escalation_reasons or []))
+        if d.escalation_reasons and item.escalated_at is None:
+            item.escalated_at = d.created_at
     for case_id, order_id in session.execute(
         select(CaseOrder.case_id, CaseOrder.order_id).where(CaseOrder.case_id.in_(case_ids))
     ):
@@ -343,6 +387,12 @@ def _facts(
     agent_messages = sum(1 for m in replies if m.author_kind == AuthorKind.AGENT)
     ai_messages = sum(1 for m in replies if m.author_kind == AuthorKind.AI)
     local = start.astimezone(zone)
+    unnecessary = (
+        item.escalated_at is not None
+        and first_resolved is not None
+        and not PERSON_REQUIRED & set(reasons)
+        and _nothing_beyond_the_draft(item, item.escalated_at, first_resolved)
+    )
     return {
         "id": case.id,
         "workspace_id": case.workspace_id,
@@ -374,12 +424,30 @@ def _facts(
         "ai_handled": bool(item.decisions) or any(m.author_kind == AuthorKind.AI for m in replies),
         "escalation_reasons": reasons,
         "escalated": bool(reasons),
+        "drafts": len(item.drafts),
+        "drafts_used": item.drafts.count(USED),
+        "drafts_edited": item.drafts.count(EDITED),
+        "unnecessary_escalation": unnecessary,
         "fcr": settled and replies_before == 1,
         "ai_resolved": settled and agent_messages == 0 and ai_messages > 0,
         "first_response_due_at": case.first_response_due_at,
         "resolution_due_at": case.resolution_due_at,
         "computed_at": now,
     }
+
+
+def _nothing_beyond_the_draft(item: _CaseInput, escalated: datetime, resolved: datetime) -> bool:
+    """Between the AI's hand-off and the first resolution: no action done on the case, and every
+    agent reply (there may be none) was an AI draft sent as it was."""
+    if any(escalated <= at <= resolved for at in item.actions):
+        return False
+    return all(
+        m.id in item.draft_replies
+        for m in item.messages
+        if m.direction == Direction.OUTBOUND
+        and m.author_kind == AuthorKind.AGENT
+        and escalated <= m.created_at <= resolved
+    )
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:

@@ -25,6 +25,7 @@ from sprawa.insights.models import SurveyKind, SurveyRequest, SurveyResponse, Su
 from sprawa.platform.crypto import sign, unsign
 from sprawa.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sprawa.platform.jobs import enqueue
+from sprawa.proactive.suggestions import closing_offer
 from sprawa.workspaces.models import Workspace
 from sprawa.workspaces.schemas import Strict
 
@@ -188,8 +189,13 @@ def do_send_survey(session: Session, case_id: str, secret_key: str, base_url: st
     primary = requests[0]
     link = f"{base_url.rstrip('/')}/ankieta/{survey_token(secret_key, primary.id)}"
     text = SURVEY_TEXT.get(primary.language, SURVEY_TEXT["pl"]).format(link=link)
-    message = do_reply(session, Principal.system(case.workspace_id), case, text)
     now = utcnow()
+    offer = closing_offer(session, case, secret_key=secret_key, base_url=base_url, now=now)  # proactive/
+    if offer is not None:
+        text = f"{text}\n\n{offer.text}"
+    message = do_reply(session, Principal.system(case.workspace_id), case, text)
+    if offer is not None:
+        offer.record(session, message.id, now)
     for request in requests:
         request.status, request.sent_at, request.message_id = SurveyStatus.SENT, now, message.id
     return primary

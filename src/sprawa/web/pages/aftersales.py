@@ -7,6 +7,7 @@ description and the photos. Agents' writes go from ``static/aftersales.js`` to t
 """
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
@@ -43,12 +44,14 @@ from sprawa.aftersales.service import do_register_complaint, do_start_return, us
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import Attachment, CaseOrder
 from sprawa.cases.queries import access_case
+from sprawa.commerce.base import CommerceConnector
 from sprawa.commerce.models import Order, OrderItem
+from sprawa.commerce.service import connector_for
 from sprawa.deps import DbSession, RuntimeDep
 from sprawa.platform.errors import AppError
 from sprawa.runtime import Runtime
 from sprawa.web import format as _format  # noqa: F401 (registers the template helpers)
-from sprawa.web.render import CurrentPageUser, render, request_language
+from sprawa.web.render import LANG_COOKIE, CurrentPageUser, render, request_language
 from sprawa.web.translate import translate
 from sprawa.workspaces.models import PolicyKind, Workspace
 from sprawa.workspaces.queries import typed_policy
@@ -61,6 +64,8 @@ Kind = Literal["return", "complaint"]
 TOKEN_MAX_AGE = 3600
 TOKEN_SALT = "aftersales-self-service"  # noqa: S105 - a namespace, not a secret
 PATHS = {"return": "/zwroty", "complaint": "/reklamacje"}
+#: The customer-facing pages speak the languages of the notifications (the agent UI: Polish and English).
+PUBLIC_LANGUAGES = {"pl": "Polski", "en": "English", "uk": "Українська", "de": "Deutsch"}
 REMEDIES = [
     (Remedy.REPLACEMENT, "Wymiana na nowy"),
     (Remedy.REPAIR, "Naprawa"),
@@ -130,8 +135,26 @@ class Step:
     values: dict[str, str] | None = None
 
 
-def _page(request: Request, step: Step, status_code: int = 200) -> HTMLResponse:
+def public_language(request: Request, chosen: str | None = None) -> str:
+    """``?lang=`` (the page's switch, kept by its forms), else the UI cookie, else the browser's first
+    supported language, else Polish."""
+    for lang in (chosen, request.query_params.get("lang")):
+        if lang in PUBLIC_LANGUAGES:
+            return lang
+    if request.cookies.get(LANG_COOKIE) in PUBLIC_LANGUAGES:
+        return request_language(request)
+    for part in request.headers.get("accept-language", "").split(","):
+        lang = part.split(";")[0].strip().lower()[:2]
+        if lang in PUBLIC_LANGUAGES:
+            return lang
+    return "pl"
+
+
+def _page(request: Request, step: Step, lang: str, status_code: int = 200) -> HTMLResponse:
     context = {
+        "t": partial(translate, lang=lang),
+        "lang": lang,
+        "languages": PUBLIC_LANGUAGES,
         "s": step,
         "path": f"{PATHS[step.kind]}/{step.shop.slug}",
         "remedies": REMEDIES,
@@ -184,7 +207,7 @@ def _self_service_get(request: Request, db: Session, kind: Kind, slug: str) -> H
     shop = _workspace(db, slug)
     if shop is None:
         return render(request, "aftersales/unknown_shop.html", {}, status_code=404)
-    return _page(request, Step(kind=kind, shop=shop))
+    return _page(request, Step(kind=kind, shop=shop), public_language(request))
 
 
 @router.get("/zwroty/{slug}", response_class=HTMLResponse)
@@ -214,7 +237,7 @@ async def _self_service_post(request: Request, runtime: Runtime, kind: Kind, slu
         for value in form.getlist("photos"):
             if isinstance(value, UploadFile):
                 uploads.append(Upload(value.filename or "", await value.read(MAX_FILE_BYTES + 1)))
-    lang = request_language(request)
+    lang = public_language(request, fields.get("lang"))
     return await run_in_threadpool(_handle_post, request, runtime, kind, slug, fields, uploads, lang)
 
 
@@ -244,17 +267,26 @@ def _handle_post(
                         fields.get("number", "")[:64],
                         email=fields.get("email", "")[:254],
                         postcode=fields.get("postcode", "")[:16],
+                        connector=_shop_connector(db, runtime, shop),
                     )
                     step = _details_step(db, runtime, kind, shop, order) if order else None
         except AppError as exc:
             error, status = _in_language(exc, lang), exc.status
         else:
             if step is not None:
-                return _page(request, step)
+                return _page(request, step, lang)
             error, status = translate(ORDER_NOT_FOUND, lang), 404
         with db.begin():
             step = _retry_step(db, runtime, kind, shop, fields, error)
-        return _page(request, step, status_code=status)
+        return _page(request, step, lang, status_code=status)
+
+
+def _shop_connector(db: Session, runtime: Runtime, shop: Workspace) -> CommerceConnector | None:
+    """The shop's connector for a fresh read of the order; None when it is not set up (the cache answers)."""
+    try:
+        return connector_for(db, shop.id, runtime.connector_env())
+    except AppError:
+        return None
 
 
 def _in_language(exc: AppError, lang: str) -> str:
@@ -333,6 +365,7 @@ def _submit(
             reason=reason,
             method=ReturnMethod(method) if method in ReturnMethod.__members__.values() else None,
             source=IntakeSource.SELF_SERVICE,
+            connector=connector_for(db, shop.id, runtime.connector_env()),
         )
         return Step(kind=kind, shop=shop, step="done", order=order, outcome={"return": ret, "case": case})
     item_id = fields.get("item", "")

@@ -13,6 +13,8 @@ from sprawa.ai.escalation import REASON_LABELS
 from sprawa.cases.models import CaseStatus, Direction, Priority
 from sprawa.cases.queries import access_attachment, access_case, case_detail
 from sprawa.cases.schemas import MessageEntry
+from sprawa.cases.service import mark_read_after_commit
+from sprawa.cases.uploads import ALLOWED_TYPES
 from sprawa.customers.queries import access_customer, customer_panel
 from sprawa.deps import DbSession, RuntimeDep
 from sprawa.macros.queries import readable_macros
@@ -33,6 +35,8 @@ AI_ASSIST = {
     "actions": "/api/v1/cases/{case_id}/actions/{action}",
 }
 PREVIEWABLE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+# What the composer's file picker offers (the server checks the bytes: cases.uploads.ALLOWED_TYPES).
+FILE_ACCEPT = ",".join(sorted(ALLOWED_TYPES)) + ",.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.rtf"
 
 FLAG_KINDS = [
     ("wrong", "Błędna"),
@@ -43,10 +47,14 @@ FLAG_KINDS = [
 
 
 @router.get("/app/cases/{case_id}", response_class=HTMLResponse)
-def case_page(case_id: ItemId, request: Request, db: DbSession, user: CurrentPageUser) -> HTMLResponse:
+def case_page(
+    case_id: ItemId, request: Request, db: DbSession, user: CurrentPageUser, runtime: RuntimeDep
+) -> HTMLResponse:
     principal = user.principal
-    detail = case_detail(db, access_case(db, principal, case_id))
+    case = access_case(db, principal, case_id)
+    detail = case_detail(db, case)
     audit_read(db, principal, "case", case_id)  # who saw this customer's conversation (RODO audit)
+    mark_read_after_commit(db, principal, case)
     panel = customer_panel(db, access_customer(db, principal, detail.customer.id))
     conversations = customer_conversations(db, principal, detail.customer.id)
     messages = [entry.message for entry in detail.timeline if isinstance(entry, MessageEntry)]
@@ -79,6 +87,11 @@ def case_page(case_id: ItemId, request: Request, db: DbSession, user: CurrentPag
             "other_cases": [c for c in panel.cases if c.id != detail.case.id],
             "ai_assist": _served_ai_endpoints(request),
             "reason_label": lambda reason: _reason_label(reason, request_language(request)),
+            "sends_files": {
+                kind for kind, adapter in runtime.ingest.adapters.items() if adapter.capabilities.sends_files
+            },
+            "max_file_bytes": runtime.settings.attachment_max_bytes,
+            "file_accept": FILE_ACCEPT,
         },
         user=user,
     )

@@ -41,6 +41,7 @@ CASE_URL = "/app/cases/{id}"
 #: For these numbers a fall is good news (drawn green); for the rest a rise is.
 LOWER_IS_BETTER = frozenset(
     {"frt", "frt_p90", "frt_business", "resolution", "resolution_business", "escalation", "reopen"}
+    | {"unnecessary_escalation"}
     | {"sla_first_response", "sla_resolution", "backlog"}
 )
 DRILL_PART = {"fcr": "num", "ai_resolution": "num", "escalation": "num", "reopen": "num", "csat": "num"}
@@ -233,6 +234,7 @@ CARD_ORDER = [
     "fcr",
     "ai_resolution",
     "escalation",
+    "unnecessary_escalation",
     "reopen",
     "sla_first_response",
     "sla_resolution",

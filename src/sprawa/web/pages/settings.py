@@ -1,30 +1,46 @@
 """Admin settings: channels (the chat widget's look), business hours and holidays, teams and skills,
 users and roles, policies (escalation rules, SLA, returns...), knowledge articles with a preview, and
 canned replies. Pages read through the features' queries; ``static/settings.js`` writes through the
-JSON API, so the API's validation and audit apply to the UI too.
+JSON API, so the API's validation and audit apply to the UI too. Policies (hours, escalation, shop
+rules) are plain forms posted here and saved by the same service as the API (``do_set_policy``), with
+the problems shown by the fields in Polish.
 """
 
 import json
 from typing import Annotated, Any
 
 import nh3
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import FormData
 
 from sprawa.auth.queries import user_page, users_out
+from sprawa.cases.models import Priority
 from sprawa.channels.models import Channel, ChannelKind
 from sprawa.channels.queries import readable_channels
 from sprawa.deps import Admin, DbSession
 from sprawa.knowledge.queries import access_article, article_page
 from sprawa.macros.queries import VARIABLES, readable_macros
+from sprawa.platform.crypto import constant_time_equal
+from sprawa.platform.errors import Forbidden, InvalidInput
 from sprawa.web import format as _format  # noqa: F401 (registers the template helpers)
+from sprawa.web.pages.policy_forms import (
+    Problem,
+    default_priority,
+    form_fields,
+    problems,
+    read_escalation,
+    read_fields,
+    read_hours,
+)
 from sprawa.web.render import CurrentPageUser, PageUser, render
 from sprawa.workspaces.models import PolicyKind, Team
 from sprawa.workspaces.queries import active_policies, readable_teams, teams_out, typed_policy
-from sprawa.workspaces.schemas import EscalationReason, Weekday
+from sprawa.workspaces.schemas import POLICY_MODELS, EscalationReason, Weekday
+from sprawa.workspaces.service import do_set_policy
 
 router = APIRouter(include_in_schema=False)
 ItemId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -66,7 +82,13 @@ WEEKDAY_LABELS = {
 
 
 def _settings_page(
-    request: Request, user: PageUser, section: str, template: str, context: dict[str, Any]
+    request: Request,
+    user: PageUser,
+    section: str,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
 ) -> HTMLResponse:
     if not user.principal.is_admin:
         return render(request, "settings/forbidden.html", {}, user=user, status_code=403)
@@ -75,16 +97,22 @@ def _settings_page(
         f"settings/{template}.html",
         {"sections": SECTIONS, "section": section, **context},
         user=user,
+        status_code=status_code,
     )
+
+
+async def read_form(request: Request) -> FormData:
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(read_form)]
+# Policies with a page of their own (their forms are not generic).
+SEPARATE_PAGES = {PolicyKind.BUSINESS_HOURS: "hours", PolicyKind.ESCALATION: "escalation"}
 
 
 def _policy(db: DbSession, user: PageUser, kind: PolicyKind) -> dict[str, Any]:
     """The active policy as JSON (with the defaults when the shop has set none)."""
     return typed_policy(db, user.principal.workspace_id, kind).model_dump(mode="json")
-
-
-def _pretty(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 @router.get("/app/settings")
@@ -110,15 +138,30 @@ def channels_page(request: Request, db: DbSession, user: CurrentPageUser) -> HTM
 
 
 @router.get("/app/settings/hours", response_class=HTMLResponse)
-def hours_page(request: Request, db: DbSession, user: CurrentPageUser) -> HTMLResponse:
-    hours = _policy(db, user, PolicyKind.BUSINESS_HOURS)
-    return _settings_page(
-        request,
-        user,
-        "hours",
-        "hours",
-        {"hours": hours, "weekdays": WEEKDAY_LABELS, "policy_json": _pretty(hours)},
-    )
+def hours_page(request: Request, db: DbSession, user: CurrentPageUser, saved: bool = False) -> HTMLResponse:
+    return _hours_page(request, user, _policy(db, user, PolicyKind.BUSINESS_HOURS), {}, saved=saved)
+
+
+@router.post("/app/settings/hours", response_class=HTMLResponse)
+def save_hours(request: Request, db: DbSession, user: CurrentPageUser, form: PostedForm) -> Response:
+    data = read_hours(form)
+    errors = _save_policy(db, user, form, PolicyKind.BUSINESS_HOURS, data)
+    if not errors:
+        return RedirectResponse("/app/settings/hours?saved=1", status_code=303)
+    return _hours_page(request, user, data, errors, status_code=422)
+
+
+def _hours_page(
+    request: Request,
+    user: PageUser,
+    hours: dict[str, Any],
+    errors: dict[str, Problem],
+    *,
+    saved: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:
+    context = {"hours": hours, "weekdays": WEEKDAY_LABELS, "errors": errors, "saved": saved}
+    return _settings_page(request, user, "hours", "hours", context, status_code=status_code)
 
 
 @router.get("/app/settings/teams", response_class=HTMLResponse)
@@ -143,40 +186,115 @@ def users_page(request: Request, db: DbSession, user: CurrentPageUser) -> HTMLRe
 
 
 @router.get("/app/settings/escalation", response_class=HTMLResponse)
-def escalation_page(request: Request, db: DbSession, user: CurrentPageUser) -> HTMLResponse:
+def escalation_page(
+    request: Request, db: DbSession, user: CurrentPageUser, saved: bool = False
+) -> HTMLResponse:
+    policy = _policy(db, user, PolicyKind.ESCALATION)
+    return _escalation_page(request, db, user, policy, {}, saved=saved)
+
+
+@router.post("/app/settings/escalation", response_class=HTMLResponse)
+def save_escalation(request: Request, db: DbSession, user: CurrentPageUser, form: PostedForm) -> Response:
+    data = read_escalation(form)
+    errors = _save_policy(db, user, form, PolicyKind.ESCALATION, data)
+    if not errors:
+        return RedirectResponse("/app/settings/escalation?saved=1", status_code=303)
+    return _escalation_page(request, db, user, data, errors, status_code=422)
+
+
+def _escalation_page(
+    request: Request,
+    db: DbSession,
+    user: PageUser,
+    policy: dict[str, Any],
+    errors: dict[str, Problem],
+    *,
+    saved: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:
     from sprawa.ai.escalation import REASON_LABELS
 
-    policy = _policy(db, user, PolicyKind.ESCALATION)
     rules = {rule["reason"]: rule for rule in policy.get("rules", [])}
-    teams = {t.id: t.name for t in db.scalars(readable_teams(user.principal))}
-    return _settings_page(
-        request,
-        user,
-        "escalation",
-        "escalation",
-        {
-            "policy": policy,
-            "rules": rules,
-            "reasons": [(r.value, REASON_LABELS.get(r, (r.value,))[0]) for r in EscalationReason],
-            "teams": teams,
-            "policy_json": _pretty(policy),
-        },
-    )
+    teams = {t.id: t.name for t in db.scalars(readable_teams(user.principal).order_by(Team.name))}
+    reasons = [
+        (r.value, REASON_LABELS.get(r, (r.value,))[0], default_priority(r).value) for r in EscalationReason
+    ]
+    context = {
+        "policy": policy,
+        "rules": rules,
+        "reasons": reasons,
+        "teams": teams,
+        "priorities": list(Priority),
+        "errors": errors,
+        "saved": saved,
+    }
+    return _settings_page(request, user, "escalation", "escalation", context, status_code=status_code)
 
 
 @router.get("/app/settings/policies", response_class=HTMLResponse)
-def policies_page(request: Request, db: DbSession, user: CurrentPageUser) -> HTMLResponse:
+def policies_page(
+    request: Request, db: DbSession, user: CurrentPageUser, saved: PolicyKind | None = None
+) -> HTMLResponse:
+    return _policies_page(request, db, user, saved=saved)
+
+
+@router.post("/app/settings/policies/{kind}", response_class=HTMLResponse)
+def save_policy(
+    kind: PolicyKind, request: Request, db: DbSession, user: CurrentPageUser, form: PostedForm
+) -> Response:
+    if kind in SEPARATE_PAGES:
+        return RedirectResponse(f"/app/settings/{SEPARATE_PAGES[kind]}", status_code=303)
+    data = read_fields(form_fields(POLICY_MODELS[kind]), form)
+    errors = _save_policy(db, user, form, kind, data)
+    if not errors:
+        return RedirectResponse(f"/app/settings/policies?saved={kind.value}#policy-{kind.value}", 303)
+    return _policies_page(request, db, user, entered=(kind, data, errors), status_code=422)
+
+
+def _policies_page(
+    request: Request,
+    db: DbSession,
+    user: PageUser,
+    *,
+    saved: PolicyKind | None = None,
+    entered: tuple[PolicyKind, dict[str, Any], dict[str, Problem]] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     versions = {p.kind: p for p in active_policies(db, user.principal)}
-    policies = [
-        (
-            kind,
-            POLICY_LABELS[kind],
-            versions.get(kind),
-            json.dumps(_policy(db, user, kind), indent=2, ensure_ascii=False),
-        )
-        for kind in PolicyKind
-    ]
-    return _settings_page(request, user, "policies", "policies", {"policies": policies})
+    policies = []
+    for kind in PolicyKind:
+        values, errors = _policy(db, user, kind), {}
+        if entered and entered[0] == kind:
+            values, errors = entered[1], entered[2]
+        fields = [] if kind in SEPARATE_PAGES else form_fields(POLICY_MODELS[kind])
+        policies.append((kind, POLICY_LABELS[kind], versions.get(kind), fields, values, errors))
+    context = {
+        "policies": policies,
+        "separate": SEPARATE_PAGES,
+        "saved": saved,
+        "open_kind": entered[0] if entered else saved,
+    }
+    return _settings_page(request, user, "policies", "policies", context, status_code=status_code)
+
+
+def _save_policy(
+    db: DbSession, user: PageUser, form: FormData, kind: PolicyKind, data: dict[str, Any]
+) -> dict[str, Problem]:
+    """Check and store a new version of the policy through the same service as the API; the problems
+    in Polish by field (none when saved)."""
+    if not user.principal.is_admin:
+        raise Forbidden("only owners and admins may do this", code="admin_only")
+    if not constant_time_equal(str(form.get("csrf_token", "")), user.csrf_token):
+        raise Forbidden("missing or wrong CSRF token", code="csrf_failed")
+    try:
+        policy = POLICY_MODELS[kind].model_validate(data)
+    except ValidationError as exc:
+        return problems(exc)
+    try:
+        do_set_policy(db, user.principal, kind, policy)
+    except InvalidInput:
+        return {"_": ("Wybrany zespół już nie istnieje — odśwież stronę i wybierz inny.", {})}
+    return {}
 
 
 @router.get("/app/settings/knowledge", response_class=HTMLResponse)

@@ -1,6 +1,8 @@
-"""Admin settings for the shop connection (with connector health) and proactive service (rules, quiet
-hours, daily cap, dry-run preview). The pages read through the same functions as the JSON API; the
-forms write through ``PUT /api/v1/commerce/connection`` and ``PUT /api/v1/proactive/settings``.
+"""Admin settings for the shop connection and carriers (with connector health, last sync and test buttons)
+and proactive service (rules, quiet hours, daily cap, dry-run preview). The pages read through the same
+functions as the JSON API; the forms write through ``PUT /api/v1/commerce/connection``,
+``PUT /api/v1/commerce/carriers`` and ``PUT /api/v1/proactive/settings``; the test buttons call
+``POST /api/v1/commerce/connection/test`` and ``POST /api/v1/commerce/carriers/inpost/test``.
 """
 
 from datetime import timedelta
@@ -10,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from sprawa.commerce.api import commerce_health
+from sprawa.commerce.carriers.service import carriers_out
 from sprawa.commerce.queries import connection_out
 from sprawa.db import utcnow
 from sprawa.deps import DbSession, RuntimeDep
@@ -44,8 +47,22 @@ PLATFORMS = [
     ),
     ("prestashop", "PrestaShop", [("api_key", "Klucz API webservice")], True),
     ("baselinker", "BaseLinker", [("token", "Token API")], False),
-    ("allegro", "Allegro", [("access_token", "Token dostępu")], False),
+    (
+        "allegro",
+        "Allegro",
+        [
+            ("access_token", "Token dostępu"),
+            ("refresh_token", "Token odświeżania (refresh token)"),
+            ("client_id", "Client ID aplikacji"),
+            ("client_secret", "Client Secret aplikacji"),
+        ],
+        False,
+    ),
 ]
+#: Carriers whose tracking page the shop may replace, with their names.
+TEMPLATED_CARRIERS = [("dpd", "DPD"), ("dhl", "DHL"), ("poczta_polska", "Poczta Polska")]
+#: Health rows other than the shop's own (whose name is its platform).
+SOURCES = {"inpost": "InPost ShipX", "prestashop_threads": "Wiadomości z PrestaShop"}
 RULES = {
     RuleKind.LATE: ("Spóźniona przesyłka", "Ile godzin po obiecanej dacie dostawy"),
     RuleKind.NO_SCAN: ("Brak skanu przewoźnika", "Po ilu godzinach bez nowego skanu"),
@@ -85,6 +102,9 @@ def shop_page(request: Request, db: DbSession, user: CurrentPageUser, runtime: R
         "shop",
         {
             "connection": connection_out(db, principal, runtime.settings.public_url),
+            "carriers": carriers_out(db, principal, runtime.settings.public_url),
+            "templated": TEMPLATED_CARRIERS,
+            "sources": SOURCES,
             "platforms": PLATFORMS,
             "health": health,
             "stale": stale,

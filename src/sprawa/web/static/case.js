@@ -15,8 +15,6 @@
 
   const $ = (id) => document.getElementById(id);
 
-  function markSeen() { S.markSeen(caseId, parseInt(view.dataset.lastSeq || "0", 10)); }
-
   async function refresh() {
     const response = await fetch(location.pathname, { credentials: "same-origin" });
     if (response.redirected || !response.ok) return;
@@ -31,7 +29,6 @@
       old.replaceWith(document.adoptNode(next));
     });
     wireDynamic();
-    markSeen();
     scrollToEnd();
   }
   function soon() { clearTimeout(refreshTimer); refreshTimer = setTimeout(refresh, 150); }
@@ -57,9 +54,82 @@
     text.focus();
   }
 
+  // --- composer files: uploaded at once (the server checks type and size), sent by id with the reply ---
+  let files = []; // {id, filename, size} of finished uploads, in the order picked
+  let uploading = 0;
+  const picker = $("composer-file");
+  const chips = $("composer-chips");
+  const fileError = (message) => { const box = $("composer-file-error"); if (box) box.textContent = message || ""; };
+
+  function channelTakesFiles() {
+    const thread = $("composer-thread");
+    const option = thread && thread.selectedOptions[0];
+    return !!option && option.dataset.sendsFiles === "1";
+  }
+  function updateFilesAllowed() {
+    if (!picker) return;
+    const allowed = channelTakesFiles();
+    picker.disabled = !allowed;
+    $("composer-file-label").classList.toggle("disabled", !allowed);
+    $("composer-file-label").setAttribute("aria-disabled", String(!allowed));
+    $("composer-files-off").hidden = allowed;
+  }
+  function chip(name, size) {
+    const li = document.createElement("li");
+    li.className = "file-chip uploading";
+    li.appendChild(document.createTextNode(`${name} (${Math.max(1, Math.round(size / 1024))} kB)`));
+    chips.appendChild(li);
+    return li;
+  }
+  function removable(li, id, name) {
+    li.classList.remove("uploading");
+    li.dataset.fileId = id;
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.textContent = "×";
+    remove.setAttribute("aria-label", T("Usuń załącznik ", "Remove attachment ") + name);
+    remove.addEventListener("click", () => { files = files.filter((f) => f.id !== id); li.remove(); text.focus(); });
+    li.appendChild(remove);
+  }
+  async function upload(file) {
+    const max = parseInt($("composer-files").dataset.maxBytes || "0", 10);
+    if (max && file.size > max) {
+      fileError(T(`Plik „${file.name}” jest za duży (limit ${(max / 1048576).toFixed(1)} MB).`, `The file “${file.name}” is too large (limit ${(max / 1048576).toFixed(1)} MB).`));
+      return;
+    }
+    const li = chip(file.name, file.size);
+    uploading += 1;
+    try {
+      const form = new FormData();
+      form.append("file", file);
+      const stored = await S.api(`/api/v1/cases/${caseId}/attachments`, { method: "POST", body: form });
+      files.push({ id: stored.id, filename: stored.filename, size: stored.size });
+      removable(li, stored.id, stored.filename);
+    } catch (error) {
+      li.remove();
+      fileError(`${file.name}: ${error.message}`);
+    } finally { uploading -= 1; }
+  }
+  if (picker) {
+    picker.addEventListener("change", async () => {
+      fileError("");
+      const picked = Array.from(picker.files);
+      picker.value = "";
+      if (files.length + picked.length > 10) { fileError(T("Najwyżej 10 plików w jednej odpowiedzi.", "At most 10 files in one reply.")); return; }
+      await Promise.all(picked.map(upload));
+    });
+    $("composer-thread").addEventListener("change", updateFilesAllowed);
+    updateFilesAllowed();
+  }
+
   async function submit() {
     const body = text.value.trim();
     if (!body) { S.toast(T("Wpisz treść.", "Write something first."), "error"); return; }
+    if (mode === "reply" && uploading) { S.toast(T("Poczekaj, aż pliki się wgrają.", "Wait for the files to upload."), "error"); return; }
+    if (mode === "reply" && files.length && !channelTakesFiles()) {
+      fileError(T("Ten kanał nie przyjmuje załączników — wybierz inny kanał albo usuń pliki.", "This channel does not take attachments — choose another channel or remove the files."));
+      return;
+    }
     const button = $("composer-send");
     button.disabled = true;
     try {
@@ -71,8 +141,12 @@
         if (thread && thread.value) json.thread_id = thread.value;
         const after = $("composer-after");
         if (after && after.value) json.status_after = after.value;
+        if (files.length) json.attachment_ids = files.map((f) => f.id);
         await S.api(`/api/v1/cases/${caseId}/replies`, { method: "POST", json });
         if (after) after.value = "";
+        files = [];
+        if (chips) chips.textContent = "";
+        fileError("");
       }
       text.value = "";
       S.toast(mode === "note" ? T("Notatka zapisana.", "Note saved.") : T("Wysłano.", "Sent."));
@@ -306,7 +380,6 @@
   S.shortcut("u", () => { location.href = (JSON.parse(sessionStorage.getItem("sprawa-inbox-order") || "{}").url) || "/app/inbox"; });
 
   wireDynamic();
-  markSeen();
   scrollToEnd();
   view.dataset.ready = "1"; // shortcuts and live updates are wired
 })();

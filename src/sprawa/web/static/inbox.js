@@ -1,4 +1,4 @@
-// The inbox: live re-reads on events, unread markers, keyboard moves (j/k, Enter, /), auto-submitting filters.
+// The inbox: live re-reads on events (unread markers come from the server), keyboard moves (j/k, Enter, /), auto-submitting filters.
 (function () {
   "use strict";
   const S = window.Sprawa;
@@ -8,16 +8,7 @@
   function rows() { return Array.from(document.querySelectorAll("#case-list .case-row")); }
 
   function decorate() {
-    const seen = S.seen();
-    const ids = [];
-    rows().forEach((row) => {
-      const id = row.dataset.caseId;
-      ids.push(id);
-      const last = parseInt(row.dataset.lastSeq || "0", 10);
-      // New since this browser last showed the case, unless an agent wrote it (a reply is not news).
-      const unread = row.dataset.lastAuthor !== "agent" && last > (seen[id] || 0);
-      row.classList.toggle("unread", unread);
-    });
+    const ids = rows().map((row) => row.dataset.caseId);
     // The case view's "next case" (j) walks this order.
     try { sessionStorage.setItem("sprawa-inbox-order", JSON.stringify({ url: location.pathname + location.search, ids })); } catch (_) { /* private mode */ }
     select(Math.min(selected, rows().length - 1), false);

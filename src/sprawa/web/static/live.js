@@ -47,19 +47,5 @@
     if (socket && socket.readyState === 1) socket.send(JSON.stringify(frame));
   }
 
-  // Which message seq of each case this browser has shown: the inbox marks the rest as unread.
-  const SEEN = "sprawa-seen";
-  function seen() {
-    try { return JSON.parse(localStorage.getItem(SEEN) || "{}") || {}; } catch (_) { return {}; }
-  }
-  function markSeen(caseId, seq) {
-    const all = seen();
-    if ((all[caseId] || 0) >= seq) return;
-    all[caseId] = seq;
-    const keys = Object.keys(all);
-    if (keys.length > 2000) keys.slice(0, keys.length - 2000).forEach((k) => delete all[k]);
-    try { localStorage.setItem(SEEN, JSON.stringify(all)); } catch (_) { /* storage full or private */ }
-  }
-
-  window.Sprawa = Object.assign(window.Sprawa || {}, { live, liveSend: send, seen, markSeen });
+  window.Sprawa = Object.assign(window.Sprawa || {}, { live, liveSend: send });
 })();

@@ -66,6 +66,21 @@
     });
   });
 
+  // Policy forms: rows added from a <template> (weekday hours, holidays) and removed in place.
+  document.addEventListener("click", (event) => {
+    const add = event.target.closest("button.add-row");
+    if (add) {
+      const target = document.getElementById(add.dataset.target);
+      if (target.querySelectorAll(".row").length >= parseInt(add.dataset.max || "100", 10)) return;
+      const row = document.getElementById(add.dataset.template).content.firstElementChild.cloneNode(true);
+      target.appendChild(row);
+      row.querySelector("input").focus();
+      return;
+    }
+    const remove = event.target.closest("button.remove-row");
+    if (remove) remove.closest(".row").remove();
+  });
+
   const body = document.getElementById("art-body");
   const preview = document.getElementById("article-preview");
   if (body && preview) {

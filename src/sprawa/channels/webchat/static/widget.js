@@ -25,7 +25,8 @@
       tooBig: "Plik „{name}” jest za duży (limit {mb} MB).", badType: "Możemy przyjąć tylko zdjęcia (JPG, PNG, GIF, WebP) i pliki PDF.",
       emailAsk: "Chcesz dostać odpowiedź także mailem?", emailLabel: "Twój e-mail", emailSave: "Zapisz",
       emailThanks: "Dziękujemy — odpowiemy też na {email}.", emailBad: "To nie wygląda na adres e-mail.",
-      unavailable: "Czat jest chwilowo niedostępny.", log: "Rozmowa", dismiss: "Nie, dziękuję"
+      unavailable: "Czat jest chwilowo niedostępny.", log: "Rozmowa", dismiss: "Nie, dziękuję",
+      fileFailed: "Nie udało się pobrać pliku — spróbuj ponownie.", download: "Pobierz"
     },
     en: {
       open: "Chat with us", close: "Close chat", title: "Customer service", human: "Talk to a person",
@@ -38,7 +39,8 @@
       tooBig: "The file “{name}” is too large (limit {mb} MB).", badType: "We can accept photos (JPG, PNG, GIF, WebP) and PDF files only.",
       emailAsk: "Would you like the answer by e-mail too?", emailLabel: "Your e-mail", emailSave: "Save",
       emailThanks: "Thank you — we will also answer at {email}.", emailBad: "This does not look like an e-mail address.",
-      unavailable: "The chat is unavailable right now.", log: "Conversation", dismiss: "No, thanks"
+      unavailable: "The chat is unavailable right now.", log: "Conversation", dismiss: "No, thanks",
+      fileFailed: "The file could not be downloaded — please try again.", download: "Download"
     },
     de: {
       open: "Schreiben Sie uns", close: "Chat schließen", title: "Kundenservice", human: "Mit einem Menschen sprechen",
@@ -51,7 +53,8 @@
       tooBig: "Die Datei „{name}“ ist zu groß (max. {mb} MB).", badType: "Wir können nur Fotos (JPG, PNG, GIF, WebP) und PDF-Dateien annehmen.",
       emailAsk: "Möchten Sie die Antwort auch per E-Mail?", emailLabel: "Ihre E-Mail", emailSave: "Speichern",
       emailThanks: "Danke — wir antworten auch an {email}.", emailBad: "Das sieht nicht wie eine E-Mail-Adresse aus.",
-      unavailable: "Der Chat ist gerade nicht verfügbar.", log: "Gespräch", dismiss: "Nein, danke"
+      unavailable: "Der Chat ist gerade nicht verfügbar.", log: "Gespräch", dismiss: "Nein, danke",
+      fileFailed: "Die Datei konnte nicht geladen werden — bitte erneut versuchen.", download: "Herunterladen"
     },
     uk: {
       open: "Напишіть нам", close: "Закрити чат", title: "Служба підтримки", human: "Поговорити з людиною",
@@ -64,7 +67,8 @@
       tooBig: "Файл «{name}» завеликий (ліміт {mb} МБ).", badType: "Приймаємо лише фото (JPG, PNG, GIF, WebP) і PDF.",
       emailAsk: "Хочете отримати відповідь і на e-mail?", emailLabel: "Ваш e-mail", emailSave: "Зберегти",
       emailThanks: "Дякуємо — відповімо також на {email}.", emailBad: "Це не схоже на адресу e-mail.",
-      unavailable: "Чат тимчасово недоступний.", log: "Розмова", dismiss: "Ні, дякую"
+      unavailable: "Чат тимчасово недоступний.", log: "Розмова", dismiss: "Ні, дякую",
+      fileFailed: "Не вдалося завантажити файл — спробуйте ще раз.", download: "Завантажити"
     }
   };
   var lang = pickLanguage(script.dataset.lang || document.documentElement.lang || navigator.language);
@@ -120,6 +124,43 @@
     scrollDown();
     return node;
   }
+  // Files of a message: fetched with the visitor token (the link alone opens nothing), images shown
+  // from the bytes (blob: URL, allowed by a strict CSP), other files saved under their name.
+  var blobs = {};
+  function fileUrl(f) {
+    if (!blobs[f.id]) {
+      blobs[f.id] = fetch(api + "/widget/v1/files/" + encodeURIComponent(f.id), { headers: { Authorization: "Bearer " + state.token } })
+        .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.blob(); })
+        .then(function (b) { return URL.createObjectURL(b); });
+      blobs[f.id].catch(function () { delete blobs[f.id]; });
+    }
+    return blobs[f.id];
+  }
+  function saveFile(f, event) {
+    event.preventDefault();
+    fileUrl(f).then(function (url) {
+      var a = el("a"); a.href = url; a.download = f.filename; a.hidden = true;
+      document.body.appendChild(a); a.click(); a.remove();
+    }).catch(function () { ui.error.textContent = t("fileFailed"); });
+  }
+  function fileList(files) {
+    var list = el("div", "sprawa-files");
+    files.forEach(function (f) {
+      var link = el("a", "sprawa-file");
+      link.href = "#";
+      link.title = t("download") + ": " + f.filename;
+      if (/^image\/(png|jpeg|gif|webp)$/.test(f.content_type)) {
+        var img = el("img", "sprawa-preview");
+        img.alt = f.filename;
+        link.appendChild(img);
+        fileUrl(f).then(function (url) { img.src = url; }).catch(function () { img.remove(); });
+      }
+      link.appendChild(el("span", null, "📎 " + f.filename + " (" + Math.max(1, Math.round(f.size / 1024)) + " kB)"));
+      link.addEventListener("click", function (e) { saveFile(f, e); });
+      list.appendChild(link);
+    });
+    return list;
+  }
   function showMessage(m) {
     if (shown[m.seq]) return;
     var mine = m.client_message_id && state.pending[m.client_message_id];
@@ -133,6 +174,12 @@
       node = nodes[m.client_message_id];
     } else {
       node = bubble(m.direction, m.author, m.text);
+      if (m.files && m.files.length) {
+        // A file sent alone carries its name as text: the file's own line says it already.
+        if (m.files.length === 1 && m.text === "📎 " + m.files[0].filename) node.lastChild.remove();
+        node.appendChild(fileList(m.files));
+        scrollDown();
+      }
     }
     shown[m.seq] = node;
     if (m.client_message_id) nodes[m.client_message_id] = node;
