@@ -216,3 +216,31 @@ def test_a_company_order_goes_to_a_person_unless_the_shop_gives_b2b_withdrawal(d
     assert "na prawach konsumenta" in result.explain("pl") and "sole traders" in result.explain("en")
     _returns_policy(db, workspace, business_buyers_may_withdraw=True)
     assert return_eligibility(db, workspace.id, order.id, [LineRequest(item.id)]).allowed is True
+
+
+# --- Complaints: 2 calendar years of the seller's liability (art. 43a–43g) ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("received", "code"),
+    [
+        # 1 March 2027 + 2 years is 1 March 2029: 731 days, as 29 February 2028 lies between.
+        (datetime(2029, 3, 1, 20, 0, tzinfo=UTC), "within_liability"),
+        (datetime(2029, 3, 2, 10, 0, tzinfo=UTC), "liability_expired"),
+    ],
+)
+def test_complaint_liability_is_two_calendar_years_from_delivery(db, workspace, received, code) -> None:  # type: ignore[no-untyped-def]
+    from sprawa.aftersales.actions.proposal import propose
+    from sprawa.aftersales.models import Complaint, Remedy
+
+    complaint = Complaint(
+        id="c-liability",
+        workspace_id=workspace.id,
+        customer_id="nobody",
+        description="Pęknięty zamek.",
+        remedy=Remedy.REPAIR,
+        evidence=[],
+        delivered_at=datetime(2027, 3, 1, 12, 0, tzinfo=UTC),
+        received_at=received,
+    )
+    assert code in {r["code"] for r in propose(db, complaint, received)["reasons"]}

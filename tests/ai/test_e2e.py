@@ -282,3 +282,14 @@ def test_ai_answers_from_a_woocommerce_shop_through_the_worker(db, runtime, work
         select(AIDecision).where(AIDecision.case_id == message.case_id, AIDecision.step == "reply")
     ).one()
     assert decision.chosen == "wismo_answer"
+
+
+def test_agent_assist_checks_returns_in_a_read_only_request(db, runtime, chat, shop, agent):  # type: ignore[no-untyped-def]
+    _returns_policy(db, shop.ws)
+    case = _turn(db, runtime, chat, "Chcę zwrócić sweter z zamówienia 100102")
+    # GET runs on the read-only session: the after-sales check must not write (the order is cached).
+    response = agent.client.get(f"/api/v1/cases/{case.id}/ai/assist")
+    assert response.status_code == 200
+    # Checked against today (the order was delivered in May 2026): the window is closed, not suggested.
+    assert [a for a in response.json()["suggested_actions"] if a["action"] == "start_return"] == []
+    assert db.scalars(select(Return)).all() == []

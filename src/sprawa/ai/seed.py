@@ -82,7 +82,7 @@ def seed_escalations(
         ),
         key=lambda o: (o.status != "delivered", o.number),
     )
-    created = 0
+    messages = []
     for i, (language, hours, text) in enumerate(ESCALATING_MESSAGES):
         order = next((o for o in orders if o.customer_email not in known), None)
         if order is None:
@@ -104,13 +104,15 @@ def seed_escalations(
                 sent_at=now - timedelta(hours=hours),
             ),
         )
-        if message is None:
-            continue
-        session.flush()
+        if message is not None:
+            messages.append(message)
+    session.flush()
+    # Answered only once all are stored: storing a message commits savepoints, which would run the
+    # AI's after-commit work (audit entries) early, inside this transaction.
+    for message in messages:
         respond(session, message.id, now=now)
         _as_delivered(session, message)
-        created += 1
-    return created
+    return len(messages)
 
 
 def _as_delivered(session: Session, message: Message) -> None:

@@ -484,6 +484,8 @@ class WebhookChaosConfig:
     bad_signature_ratio: float = 0.05
     clients: int = 16
     kill_every: tuple[float, float] | None = (2.0, 6.0)
+    # Without kills: whether one worker normalises the events while they arrive (as in production).
+    live_worker: bool = True
     deadline_seconds: float = 900.0
     seed: int | None = None
 
@@ -533,6 +535,7 @@ class WebhookReport:
         ]
 
 
+SLOW: list = []
 APP_SECRET = "replay-app-secret"  # noqa: S105 - a throwaway scratch channel
 PHONE_ID = "106540352242922"
 
@@ -697,6 +700,7 @@ def run_webhook_replay(config: WebhookChaosConfig, runtime: Any, progress: Progr
     log_dir = Path(runtime.settings.data_dir)
     server = Proc("server", ["serve"], env, log_dir).start()
     killer: WorkerKiller | None = None
+    live: Proc | None = None
     acked: set[str] = set()
     codes: Counter[int] = Counter()
     latencies: list[float] = []
@@ -710,6 +714,8 @@ def run_webhook_replay(config: WebhookChaosConfig, runtime: Any, progress: Progr
                 rng,
             )
             killer.start()
+        elif config.live_worker:
+            live = Proc("worker-live", ["worker"], env, log_dir).start()
         progress(f"replaying {len(posts)} posts at {config.rate:.0f}/s with {config.clients} clients")
         clients = [
             httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30.0) for _ in range(config.clients)
@@ -732,6 +738,7 @@ def run_webhook_replay(config: WebhookChaosConfig, runtime: Any, progress: Progr
                 },
             )
             latencies.append((time.perf_counter() - t0) * 1000)
+            SLOW.append((index, latencies[-1]))
             codes[response.status_code] += 1
             if response.status_code == 200 and post.good:
                 acked.add(post.key)
@@ -744,6 +751,8 @@ def run_webhook_replay(config: WebhookChaosConfig, runtime: Any, progress: Progr
         if killer is not None:
             killer.stop()
             report.kills = killer.kills
+        if live is not None:
+            live.terminate()
         progress("final worker: finishing what is left")
         final = Proc("worker-final", ["worker"], env, log_dir).start()
         try:
@@ -765,6 +774,8 @@ def run_webhook_replay(config: WebhookChaosConfig, runtime: Any, progress: Progr
     finally:
         if killer is not None and killer.is_alive():
             killer.stop()
+        if live is not None:
+            live.terminate()
         server.terminate()
     ids = [c.id for c in channels.values()]
     with runtime.factory() as session:

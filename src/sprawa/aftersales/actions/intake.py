@@ -226,6 +226,11 @@ def file_request(
     case = session.get(Case, message.case_id)
     assert case is not None
     case.language = language  # chosen on the page: the answers and notifications follow it
+    # The page confirms the request itself (with the dates): the AI first line must not answer the form.
+    from sprawa.ai.service import case_state
+
+    state = case_state(session, case)
+    state.last_seq = max(state.last_seq, message.seq)
     link_orders(session, case, [order.id], reason="self-service form")
     session.flush()
     return case, message

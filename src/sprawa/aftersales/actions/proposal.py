@@ -11,11 +11,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sprawa.aftersales.actions.deadlines import add_months
 from sprawa.aftersales.models import Complaint, ComplaintDecision, Remedy, Return, ReturnStatus
 from sprawa.cases.models import Attachment
 
-# Art. 43a–43g: the seller answers for non-conformity that shows within 2 years of delivery.
-LIABILITY_DAYS = 2 * 365
+# Art. 43a–43g: the seller answers for non-conformity that shows within 2 years of delivery (calendar
+# years: delivered on 29 February, the liability ends on 28 February two years later).
+LIABILITY_MONTHS = 24
 EVIDENCE_TYPES = ("image/", "video/")
 
 
@@ -101,7 +103,7 @@ def propose(session: Session, complaint: Complaint, now: datetime) -> dict[str, 
                 "The shop has no delivery date — check it before deciding.",
             )
         )
-    elif days > LIABILITY_DAYS:
+    elif complaint.delivered_at and now.date() > add_months(complaint.delivered_at.date(), LIABILITY_MONTHS):
         decision = ComplaintDecision.REJECTED.value
         reasons.append(
             _reason(

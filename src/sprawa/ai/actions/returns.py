@@ -104,11 +104,16 @@ def return_facts(ret: Return) -> dict[str, Any]:
 
 
 def _cached(ctx: Any, order: OrderDetail) -> Order:
-    """The order as the after-sales records reference it: the shop's copy just read, cached."""
-    upsert_orders(ctx.session, ctx.workspace_id, [order], source=ctx.connector.kind)
-    return ctx.session.scalars(
-        select(Order).where(Order.workspace_id == ctx.workspace_id, Order.external_id == order.external_id)
-    ).one()
+    """The order as the after-sales records reference it: the shop's copy just read, cached. A preview
+    reuses the cached row when there is one (agents' suggestions are computed in read-only requests)."""
+    query = select(Order).where(
+        Order.workspace_id == ctx.workspace_id, Order.external_id == order.external_id
+    )
+    cached = ctx.session.scalars(query).first()
+    if cached is None or ctx.confirmed:
+        upsert_orders(ctx.session, ctx.workspace_id, [order], source=ctx.connector.kind)
+        cached = ctx.session.scalars(query).one()
+    return cached
 
 
 def _eligibility_check(eligibility: Eligibility, order: OrderDetail) -> Check:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from sprawa.ai.actions.base import WRITE_ACTIONS
@@ -33,6 +33,8 @@ REPEAT_WINDOW = timedelta(days=7)
 #: Changes committed by transactions that began before the last refresh are re-read (idempotent).
 WATERMARK_MARGIN = timedelta(seconds=60)
 CHUNK = 1000
+#: A refresh that rewrote this many fact rows refreshes the table's planner statistics too (PostgreSQL).
+ANALYZE_AFTER = 5000
 _RESOLVING = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
 #: Escalation reasons for which a person is required whatever they then do: the customer asked, the law
 #: (complaints, legal steps, health and safety, personal data) or the shop's own rule (approval, VIP).
@@ -150,6 +152,10 @@ def refresh_facts(session: Session, workspace_id: str, *, full: bool = False) ->
         ids |= _earlier_cases_of_customers(session, rows)
     written = recompute_cases(session, workspace_id, sorted(ids))
     state.facts_through = started
+    if written >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
+        # The dashboard's plans depend on the table's statistics; after a bulk (re)build they describe
+        # a table that no longer exists until autovacuum gets round to it (or never, where it is off).
+        session.execute(text("ANALYZE case_metrics"))
     return written
 
 
