@@ -2,6 +2,7 @@
 
 import sqlite3
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -73,6 +74,9 @@ def engine_url(url: str) -> str:
     return url
 
 
+BUSY_SECONDS = 30.0  # how long a SQLite writer waits for another one before it gives up
+
+
 class _WriterQueue:
     """SQLite's writers of this process, one at a time, first come first served, handed over without
     sleeping.
@@ -130,6 +134,24 @@ def _sqlite_connection_class(queue: _WriterQueue) -> type[sqlite3.Connection]:
                 self.in_queue = False
                 queue.leave()
 
+        def begin_immediate(self) -> None:
+            """BEGIN IMMEDIATE, retried every millisecond while another process writes: SQLite's
+            busy handler naps up to 100 ms between tries, and a process that writes again and
+            again (a worker) would slip in before every nap ends."""
+            deadline = time.monotonic() + BUSY_SECONDS
+            self.execute("PRAGMA busy_timeout=0")
+            try:
+                while True:
+                    try:
+                        self.execute("BEGIN IMMEDIATE")
+                        return
+                    except sqlite3.OperationalError as exc:
+                        if "locked" not in str(exc) or time.monotonic() > deadline:
+                            raise
+                    time.sleep(0.001)
+            finally:
+                self.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
+
         def commit(self) -> None:
             try:
                 super().commit()
@@ -155,7 +177,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = engine_url(url)
     if url.startswith("sqlite"):
         queue = _WriterQueue()
-        connect_args = {"check_same_thread": False, "timeout": 30, "factory": _sqlite_connection_class(queue)}
+        connect_args = {
+            "check_same_thread": False,
+            "timeout": BUSY_SECONDS,
+            "factory": _sqlite_connection_class(queue),
+        }
         engine = create_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -170,7 +196,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # consistency. (FULL would add an fsync of ~4 ms to every webhook answer here.)
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -181,15 +207,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 conn.exec_driver_sql("BEGIN DEFERRED")
                 return
             dbapi_conn = conn.connection.dbapi_connection
-            import time, logging
-            t0 = time.perf_counter()
             dbapi_conn.enter_queue()
-            t1 = time.perf_counter()
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-                t2 = time.perf_counter()
-                if t2 - t0 > 0.1:
-                    logging.getLogger("dbg").warning("slow begin queue %.0f begin %.0f", (t1-t0)*1000, (t2-t1)*1000)
+                dbapi_conn.begin_immediate()
             except BaseException:
                 dbapi_conn.leave_queue()
                 raise

@@ -9,7 +9,12 @@ from sqlalchemy import func, select
 from sprawa.aftersales.actions.allegro import mirror_allegro_returns
 from sprawa.aftersales.models import IntakeSource, Return, ReturnItem, ReturnStatus
 from sprawa.aftersales.queries import returns_queue
-from sprawa.aftersales.tasks import MIRROR_KIND, ensure_allegro_returns_scheduled
+from sprawa.aftersales.tasks import (
+    MIRROR_EVERY,
+    MIRROR_KIND,
+    ensure_allegro_returns_scheduled,
+    schedule_allegro_returns,
+)
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import Case, CaseOrder, Note
 from sprawa.commerce.service import connector_for
@@ -126,3 +131,11 @@ def test_the_worker_job_mirrors_every_allegro_shop_and_schedules_the_next_run(
     assert db.scalars(select(Return.shop_reference)).all() == ["cr-001"]
     [job] = db.scalars(select(Job).where(Job.kind == MIRROR_KIND, Job.status == "pending")).all()
     assert job.run_at.replace(tzinfo=UTC) > datetime.now(UTC) + timedelta(minutes=14)
+
+
+def test_a_restarted_worker_does_not_start_a_second_chain(db, runtime) -> None:
+    db.rollback()
+    with runtime.factory.begin() as session:  # the chain's next run is already queued
+        schedule_allegro_returns(session, datetime.now(UTC) + MIRROR_EVERY)
+    ensure_allegro_returns_scheduled(runtime.factory)
+    assert len(db.scalars(select(Job).where(Job.kind == MIRROR_KIND)).all()) == 1

@@ -122,3 +122,22 @@ def test_queues_report_and_pages(db, runtime, workspace, channel, agent) -> None
     assert db.get(Case, ids[2]).priority == "high"
     badges = complaint_badges(db, agent.principal, [ids[2], "no-such-case"])
     assert list(badges) == [ids[2]] and badges[ids[2]].overdue is True  # the nearest of the case's two
+
+
+def test_a_company_order_is_shown_to_the_agent_and_waits_for_a_person(
+    db, runtime, workspace, channel, agent
+) -> None:
+    setup_shop(db, workspace)
+    order = make_order(db, workspace)
+    order.shipping_address = {**order.shipping_address, "company": "Kowalska Design"}
+    case = chat_case(db, runtime, channel)
+    item = order_items(db, order)[0]
+    ret = do_start_return(db, _ai(workspace), case, order.id, [LineRequest(item.id)])
+    assert ret.status == ReturnStatus.REQUESTED and ret.review_reasons == ["business_order"]
+    assert "bez podania przyczyny mają konsumenci" in _last(db, case.id)  # told why
+    db.commit()
+    case_id = case.id
+    db.rollback()
+    fragment = agent.client.get(f"/app/aftersales/cases/{case_id}").text
+    assert "złożono na firmę (Kowalska Design)" in fragment
+    assert "zamówienie na firmę — prawa konsumenta?" in agent.client.get("/app/aftersales/returns").text

@@ -20,6 +20,9 @@ def test_dashboard_charts_drill_down_and_csv(
     total = int(page.locator("[data-metric=cases] .value").inner_text().replace(" ", ""))
     assert total > 30
     assert page.locator("[data-metric=fcr] h2").get_attribute("title", timeout=2000)
+    # What the AI really resolved: needless hand-offs and what agents did with the AI's drafts.
+    assert page.locator("[data-metric=unnecessary_escalation] .value").count() == 1
+    assert page.locator("#ai-quality #drafts").count() == 1
 
     fcr = page.locator("[data-metric=fcr]")
     numerator = int(fcr.locator(".detail").inner_text().split("/")[0])

@@ -64,6 +64,7 @@ def test_threads_become_cases_with_customer_and_employee_messages(db, workspace,
     db.commit()
     channel = db.scalars(select(Channel).where(Channel.workspace_id == workspace.id)).one()
     assert (channel.name, channel.kind) == ("PrestaShop", "form")
+    assert runtime.ingest.secrets.open(channel.credentials_encrypted)["signing_secret"]  # no unsigned posts
     anna = db.scalars(select(Thread).where(Thread.external_id == "prestashop-thread-9")).one()
     assert _messages(db, anna.case_id) == [
         (Direction.INBOUND, AuthorKind.CUSTOMER, "Gdzie jest moja paczka?"),

@@ -121,3 +121,27 @@ def test_drafting_alone_does_not_make_a_case_ai_handled(db, runtime, chat, agent
     db.commit()
     facts = db.scalars(select(CaseMetrics).where(CaseMetrics.case_id == case.id)).one()
     assert facts.ai_handled is False and facts.escalated is False and facts.drafts == 0
+
+
+def test_the_dashboard_shows_draft_use_and_unnecessary_escalations(db, runtime, chat, agent, admin) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    case = _escalated_case(db, runtime, chat)
+    drafted = agent.client.post(f"/api/v1/cases/{case.id}/ai/draft").json()
+    db.commit()
+    agent.client.post(
+        f"/api/v1/cases/{case.id}/replies", json={"text": drafted["text"], "status_after": "resolved"}
+    )
+    db.expire_all()
+    refresh_facts(db, case.workspace_id)
+    day = db.scalars(select(CaseMetrics.created_date).where(CaseMetrics.case_id == case.id)).one()
+    db.commit()
+    query = f"from={day}&to={day}"
+    body = admin.client.get(f"/api/v1/insights/dashboard?{query}").json()
+    metrics = {m["key"]: m for m in body["metrics"]}
+    unnecessary = metrics["unnecessary_escalation"]
+    assert (unnecessary["numerator"], unnecessary["denominator"], unnecessary["value"]) == (1, 1, 1.0)
+    drafts = {row["key"]: row["drafts"] for row in {t["key"]: t for t in body["tables"]}["drafts"]["rows"]}
+    assert drafts == {"used": 1, "edited": 0, "discarded": 0}
+    drill = admin.client.get(f"/api/v1/insights/cases?{query}&metric=drafts&part=used").json()
+    assert [c["id"] for c in drill["cases"]] == [case.id]
+    page = admin.client.get(f"/app/insights?{query}").text
+    assert 'data-metric="unnecessary_escalation"' in page and 'data-draft="used"' in page

@@ -23,7 +23,7 @@ from sprawa.cases.service import do_add_note, do_update_case, record_activity
 from sprawa.commerce.remote import ConnectorEnv
 from sprawa.db import utcnow
 from sprawa.platform.events import Event, emit
-from sprawa.platform.jobs import Handler, Job, enqueue
+from sprawa.platform.jobs import Handler, Job, JobStatus, enqueue
 
 log = logging.getLogger(__name__)
 ALARM_KIND = "aftersales.alarm_scan"
@@ -147,6 +147,7 @@ def run_alarm_scan(factory: sessionmaker[Session], job: Job) -> None:
 
 MIRROR_KIND = "aftersales.allegro_returns"
 MIRROR_EVERY = timedelta(minutes=15)
+PENDING_STATES = (JobStatus.PENDING, JobStatus.RUNNING)
 
 
 def schedule_allegro_returns(session: Session, at: datetime | None = None) -> None:
@@ -156,9 +157,13 @@ def schedule_allegro_returns(session: Session, at: datetime | None = None) -> No
 
 
 def ensure_allegro_returns_scheduled(factory: sessionmaker[Session]) -> None:
-    """Called when a worker starts: the mirror chain runs whether or not a shop is connected yet."""
+    """Called when a worker starts: start the mirror chain unless a run is already queued (one chain)."""
     with factory.begin() as session:
-        schedule_allegro_returns(session)
+        queued = session.scalar(
+            select(Job.id).where(Job.kind == MIRROR_KIND, Job.status.in_(PENDING_STATES)).limit(1)
+        )
+        if queued is None:
+            schedule_allegro_returns(session)
 
 
 def run_allegro_returns(env: ConnectorEnv, factory: sessionmaker[Session], job: Job) -> None:

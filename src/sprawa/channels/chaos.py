@@ -535,7 +535,6 @@ class WebhookReport:
         ]
 
 
-SLOW: list = []
 APP_SECRET = "replay-app-secret"  # noqa: S105 - a throwaway scratch channel
 PHONE_ID = "106540352242922"
 
@@ -738,7 +737,6 @@ def run_webhook_replay(config: WebhookChaosConfig, runtime: Any, progress: Progr
                 },
             )
             latencies.append((time.perf_counter() - t0) * 1000)
-            SLOW.append((index, latencies[-1]))
             codes[response.status_code] += 1
             if response.status_code == 200 and post.good:
                 acked.add(post.key)

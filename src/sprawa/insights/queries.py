@@ -329,13 +329,16 @@ def _grouping(group: Any) -> tuple[list[Any], list[Any], Callable[[Any], Any], i
 
 
 def counts(
-    session: Session, cohort: Cohort, now: datetime, group: Any = None
+    session: Session, cohort: Cohort, now: datetime, group: Any = None, keys: Sequence[str] = COUNTED
 ) -> dict[Any, dict[str, tuple[int, int]]]:
-    """(numerator, denominator) of every ratio and the case count, per group (or for None: all)."""
+    """(numerator, denominator) of each of ``keys`` (default: every ratio and the case counts), per
+    group (or for None: all). Every key is two sums per row and grouping set: ask for what is shown."""
     if isinstance(group, Totalled) and not _is_postgres(session):
-        return {**counts(session, cohort, now, group.column), **counts(session, cohort, now)}
+        return {
+            **counts(session, cohort, now, group.column, keys),
+            **counts(session, cohort, now, None, keys),
+        }
     conds = conditions(now)
-    keys = list(COUNTED)
     columns = [c for key in keys for c in (_count(conds[key][0]), _count(conds[key][1]))]
     head, group_by, key_of, width = _grouping(group)
     stmt = select(*head, *columns).where(*cohort.where)
@@ -739,8 +742,11 @@ def _breakdown_parts(session: Session, cohort: Cohort, now: datetime, group: Any
         .group_by(*group_by)
     )
     scores = {key_of(row): (int(row[width + 1]), int(row[width])) for row in session.execute(stmt)}
-    shown = ("frt", "frt_business", "resolution")
-    return counts(session, cohort, now, group), medians(session, cohort, group, shown), scores
+    return (
+        counts(session, cohort, now, group, ("cases", "fcr", "ai_resolution", "reopen")),
+        medians(session, cohort, group, ("frt", "frt_business", "resolution")),
+        scores,
+    )
 
 
 BREAKDOWN_COLUMNS = [

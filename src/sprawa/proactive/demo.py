@@ -33,7 +33,8 @@ def seed_proactive_demo(session: Session, workspace_id: str) -> None:
         enabled=True,
         simulate_carriers=True,
         offer_compensation=True,
-        quiet_hours=QuietHours.model_validate({"start": "23:00", "end": "07:00"}),
+        # Narrower than a shop's usual 22–8, so a demo run in the evening still shows notices going out.
+        quiet_hours=QuietHours.model_validate({"start": "01:00", "end": "06:00"}),
     )
     workspace.settings = {
         **(workspace.settings or {}),

@@ -5,7 +5,7 @@
     u = nlu.understand(text, channel="webchat", order_patterns=None, case_language=None, today=None)
     u.language            "pl" | "en" | "uk" | "de" | another ISO 639-1 code (short text → case_language/"pl")
     u.normalized          whitespace collapsed; Polish diacritics restored ("zamowienie" → "zamówienie")
-                          in the first 2,000 characters
+                          in the first 2,000 characters; Cyrillic in one spelling (no Latin look-alikes)
     u.intent              one of dataset.INTENTS (13 names) or "unknown" (confidence below the threshold)
     u.intent_confidence   calibrated probability of the top intent (0..1)
     u.alternatives        top 3 [(intent, probability)], best first

@@ -15,6 +15,7 @@ PrestaShop's Webservice cannot e-mail a customer.
 
 import json
 from datetime import datetime, timedelta
+from secrets import token_urlsafe as secrets_token
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -35,6 +36,7 @@ from sprawa.commerce.prestashop.connector import PrestaShop, ShopThread
 from sprawa.commerce.remote import ConnectorEnv
 from sprawa.commerce.service import connector_for
 from sprawa.db import utcnow
+from sprawa.platform.crypto import SecretBox
 from sprawa.platform.errors import InvalidInput
 from sprawa.platform.inbound import record_inbound
 from sprawa.platform.jobs import Job, enqueue
@@ -64,7 +66,9 @@ def schedule_thread_import(session: Session, workspace_id: str, at: datetime | N
     )
 
 
-def threads_channel(session: Session, workspace: Workspace) -> Channel:
+def threads_channel(session: Session, workspace: Workspace, secrets: SecretBox) -> Channel:
+    """The workspace's "PrestaShop" channel. It gets a signing secret of its own, so that nobody can post
+    into it through the form webhook unsigned (and replies to a callback are signed)."""
     config = dict((workspace.settings or {}).get("commerce") or {})
     channel = session.get(Channel, config[CHANNEL_KEY]) if config.get(CHANNEL_KEY) else None
     if channel is None or channel.workspace_id != workspace.id:
@@ -73,6 +77,7 @@ def threads_channel(session: Session, workspace: Workspace) -> Channel:
             kind=ChannelKind.FORM,
             name="PrestaShop",
             settings=parse_settings(ChannelKind.FORM, {}, []),
+            credentials_encrypted=secrets.seal({"signing_secret": secrets_token()}),
         )
         session.add(channel)
         session.flush()
@@ -85,7 +90,7 @@ def import_threads(session: Session, ctx: IngestContext, shop: PrestaShop, works
     were stored (a re-import stores none)."""
     workspace = session.get(Workspace, workspace_id)
     assert workspace is not None
-    channel = threads_channel(session, workspace)
+    channel = threads_channel(session, workspace, ctx.secrets)
     cursor = session.scalars(
         select(ChannelCursor).where(ChannelCursor.channel_id == channel.id, ChannelCursor.name == CURSOR)
     ).first()
