@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
-from sprawa.db import utcnow
+from sprawa.db import on_commit, utcnow
 from sprawa.platform.jobs import (
     MAX_RETRY_AFTER_SECONDS,
     Job,
@@ -414,3 +414,97 @@ def test_heartbeat_records_the_worker(runtime):
     with runtime.factory() as session:
         assert session.scalar(select(func.count()).select_from(WorkerHeartbeat)) == 1
         assert session.get(WorkerHeartbeat, worker.worker_id) is not None
+
+
+# Database jobs sharing a transaction ---------------------------------------------------------------
+
+
+def _note(session, job) -> None:
+    """A database-only handler: one row per job, and something announced after the commit."""
+    n = job.payload["n"]
+    session.add(WorkerHeartbeat(id=f"note-{n}", pid=n, host="test"))
+    on_commit(session, lambda: session.info.setdefault("announced", []).append(n))
+    session.flush()
+    if n == 2:
+        raise ValueError("a bug in job 2")
+    if n == 3:
+        raise PermanentFailure("job 3 can never work")
+
+
+def test_database_jobs_share_one_commit_and_a_failing_one_is_rolled_back_alone(runtime):
+    ids = _jobs(runtime, 5)
+    buried, commits, announced = [], [], []
+    listen = (runtime.engine, "commit", lambda conn: commits.append(1))
+    event.listen(*listen)
+
+    def handler(session, job):
+        session.info["announced"] = announced
+        _note(session, job)
+
+    worker = _worker(
+        runtime,
+        {},
+        tx_handlers={"test.job": handler},
+        tx_budget_seconds=60.0,
+        dead_handlers={"test.job": lambda s, j: buried.append(j.id)},
+    )
+    try:
+        assert worker.run_once() == 5
+    finally:
+        event.remove(*listen)
+    assert len(commits) == 2  # the claim (which counted the attempts), then all five jobs
+    with runtime.factory() as session:
+        notes = sorted(session.scalars(select(WorkerHeartbeat.pid).where(WorkerHeartbeat.host == "test")))
+        jobs = {j.id: j for j in session.scalars(select(Job))}
+    assert notes == [0, 1, 4]
+    assert announced == [0, 1, 4]  # what the rolled-back jobs announced never went out
+    assert [(jobs[i].status, jobs[i].attempts) for i in ids] == [
+        (JobStatus.DONE, 1),
+        (JobStatus.DONE, 1),
+        (JobStatus.PENDING, 1),
+        (JobStatus.DEAD, 1),
+        (JobStatus.DONE, 1),
+    ]
+    assert jobs[ids[2]].last_error == "ValueError: a bug in job 2"
+    assert buried == [ids[3]]
+
+
+def test_a_database_job_that_started_before_runs_in_a_transaction_of_its_own(runtime):
+    """It may be what killed the worker last time: the others must not go down with it again."""
+    ids = _jobs(runtime, 3)
+    with runtime.factory.begin() as session:  # started by a worker that died, lease run out
+        session.execute(update(Job).where(Job.id == ids[1]).values(attempts=1))
+    sessions = {}
+
+    def handler(session, job):
+        sessions[job.id] = session.info.setdefault("transaction", object())
+
+    assert _worker(runtime, {}, tx_handlers={"test.job": handler}, tx_budget_seconds=60.0).run_once() == 3
+    assert sessions[ids[0]] is sessions[ids[2]] is not sessions[ids[1]]
+    assert [_job(runtime, i).attempts for i in ids] == [1, 2, 1]
+
+
+def test_a_worker_killed_inside_a_shared_transaction_leaves_nothing_and_each_job_runs_alone_next(runtime):
+    ids = _jobs(runtime, 3, max_attempts=2)
+
+    class Killed(BaseException):
+        pass
+
+    def dying(session, job):
+        _note(session, job)
+        raise Killed  # the process dies: nothing after this runs, the transaction is never committed
+
+    with pytest.raises(Killed):
+        _worker(runtime, {}, tx_handlers={"test.job": dying}, tx_budget_seconds=60.0).run_once()
+    for job_id in ids:
+        _expire_lease(runtime, job_id)
+    sessions = {}
+
+    def handler(session, job):
+        sessions[job.id] = session.info.setdefault("transaction", object())
+
+    assert _worker(runtime, {}, tx_handlers={"test.job": handler}).run_once() == 3
+    assert len({id(t) for t in sessions.values()}) == 3
+    assert [(_job(runtime, i).status, _job(runtime, i).attempts) for i in ids] == [(JobStatus.DONE, 2)] * 3
+    with runtime.factory() as session:
+        assert session.scalar(select(func.count()).select_from(WorkerHeartbeat)) == 0

@@ -10,11 +10,10 @@ from sprawa.auth.service import do_create_api_token
 from sprawa.cases.models import Case, CaseRead
 from sprawa.cases.service import do_reply
 from sprawa.channels.base import IdentityClaim, InboundMessage
-from sprawa.channels.models import Channel, ChannelKind
+from sprawa.channels.models import Channel
 from sprawa.channels.service import ingest_message
 from sprawa.customers.models import IdentityKind
-from tests.factories import make_actor, make_channel
-from tests.web.conftest import inbound
+from tests.factories import make_actor
 
 
 def _api_unread(actor) -> dict[str, bool]:
@@ -93,18 +92,3 @@ def test_an_api_token_reads_its_users_marks(admin, client, db, email_case):
 
     assert [(item["id"], item["unread"]) for item in before] == [(email_case.id, True)]
     assert [(item["id"], item["unread"]) for item in after] == [(email_case.id, False)]
-
-
-def test_composer_offers_files_only_on_channels_that_send_them(agent, db, runtime, workspace, email_case):
-    form = make_channel(db, workspace, ChannelKind.FORM, name="Formularz")
-    db.commit()
-    form_case = inbound(db, runtime, form, "Formularz: zwrot", key="f1")
-
-    page = agent.client.get(f"/app/cases/{email_case.id}").text
-    form_page = agent.client.get(f"/app/cases/{form_case.id}").text
-
-    assert 'id="composer-file"' in page
-    # The picker follows the chosen conversation: e-mail sends files, the contact form cannot.
-    assert re.search(r'data-sends-files="1" selected>E-mail: Sklep e-mail', page)
-    assert re.search(r'data-sends-files="0" selected>Formularz: Formularz', form_page)
-    assert re.search(r'data-sends-files="1" >E-mail: Sklep e-mail', form_page)

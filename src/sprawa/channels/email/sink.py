@@ -13,6 +13,8 @@ from email import policy
 from email.message import EmailMessage
 from typing import Any
 
+from aiosmtpd.controller import Controller
+
 log = logging.getLogger(__name__)
 KEEP = 200
 
@@ -42,8 +44,6 @@ class SmtpSink:
     """``SmtpSink().start()`` accepts mail on 127.0.0.1:``port``; ``mails()`` is what came, oldest first."""
 
     def __init__(self) -> None:
-        from aiosmtpd.controller import Controller
-
         self.handler = _Handler()
         self.port = _free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)

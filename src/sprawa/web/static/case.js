@@ -21,7 +21,6 @@
     const doc = new DOMParser().parseFromString(await response.text(), "text/html");
     const fresh = doc.getElementById("case-view");
     if (!fresh) return;
-    view.dataset.lastSeq = fresh.dataset.lastSeq;
     const keep = document.activeElement;
     ["case-head", "timeline", "ai-panel", "customer-panel", "case-controls"].forEach((id) => {
       const old = $(id), next = doc.getElementById(id);
