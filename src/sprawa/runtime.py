@@ -12,6 +12,7 @@ from sprawa.channels.actions.polling import POLL_JOB, poll_given_up, run_poll_jo
 from sprawa.channels.base import ChannelAdapter
 from sprawa.channels.models import ChannelKind
 from sprawa.channels.service import IngestContext, ingest_inbound_job, mark_delivery_dead, run_delivery_job
+from sprawa.commerce.prestashop.service import PrestaShopReplies
 from sprawa.commerce.remote import ConnectorEnv
 from sprawa.commerce.tasks import dead_handlers as commerce_dead_jobs
 from sprawa.commerce.tasks import job_handlers as commerce_jobs
@@ -69,6 +70,11 @@ class Runtime:
             secrets=SecretBox(settings.resolved_secret_key, settings.previous_secret_keys),
             adapters=build_adapters(http, settings.resolved_secret_key),
             attachment_max_bytes=settings.attachment_max_bytes,
+        )
+        # The "PrestaShop" form channel answers into the shop's thread and by e-mail.
+        adapters, env = ingest.adapters, ConnectorEnv(http, ingest.secrets)
+        adapters[ChannelKind.FORM] = PrestaShopReplies(
+            adapters[ChannelKind.FORM], adapters[ChannelKind.EMAIL], factory, env
         )
         return cls(
             settings=settings,

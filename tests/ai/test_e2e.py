@@ -293,3 +293,32 @@ def test_agent_assist_checks_returns_in_a_read_only_request(db, runtime, chat, s
     # Checked against today (the order was delivered in May 2026): the window is closed, not suggested.
     assert [a for a in response.json()["suggested_actions"] if a["action"] == "start_return"] == []
     assert db.scalars(select(Return)).all() == []
+
+
+def test_a_courier_label_outside_the_ai_link_list_goes_as_the_shops_own_message(db, runtime, chat, shop):  # type: ignore[no-untyped-def]
+    _returns_policy(
+        db,
+        shop.ws,
+        paczkomat_return_code="",
+        return_methods=["courier"],
+        courier_label_url="https://etykiety.example/zwrot",
+        return_address="Leśna Polana, ul. Leśna 1, 30-002 Kraków",
+    )
+    case = _turn(db, runtime, chat, "Chcę zwrócić sweter z zamówienia 100102")
+    case = _turn(db, runtime, chat, "tak")
+    ret = db.scalars(select(Return).where(Return.case_id == case.id)).one()
+    assert ret.status == ReturnStatus.AWAITING_GOODS and ret.method == "courier"
+    outbound = db.scalars(
+        select(Message)
+        .where(Message.case_id == case.id, Message.direction == Direction.OUTBOUND)
+        .order_by(Message.seq)
+    ).all()
+    # The AI may only link allow-listed pages: the label comes in the shop's instructions, the AI says so.
+    instructions, reply = outbound[-2], outbound[-1]
+    assert (
+        instructions.author_kind != AuthorKind.AI
+        and "https://etykiety.example/zwrot" in instructions.body_text
+    )
+    assert reply.author_kind == AuthorKind.AI and ret.number in reply.body_text
+    assert "osobnej wiadomości" in reply.body_text and "https://" not in reply.body_text
+    assert case.escalated is False

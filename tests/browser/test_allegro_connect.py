@@ -7,11 +7,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import delete, select
 
+from sprawa.channels.allegro.fake import FakeAllegro
 from sprawa.channels.models import Channel, ChannelKind
 from sprawa.channels.schemas import parse_settings
 from sprawa.workspaces.models import Workspace
 from tests.browser.conftest import LiveServer, PageProblems, login
-from tests.fakes.allegro import FakeAllegro
 
 ADMIN = "admin@demo.sprawa.local"
 

@@ -1,5 +1,5 @@
 """``sprawa demo`` with its local fakes: the seeded replies are delivered, not dead, and an agent's
-answer on each demo channel (e-mail, WhatsApp, Messenger, Instagram) reaches the fake provider."""
+answer on each demo channel (e-mail, WhatsApp, Messenger, Instagram, form) reaches the fake provider."""
 
 from collections.abc import Iterator
 
@@ -16,7 +16,13 @@ from sprawa.platform.jobs import Job, JobStatus
 from sprawa.seed import seed_demo
 from tests.channels.helpers import drain
 
-REPLIED = (ChannelKind.EMAIL, ChannelKind.WHATSAPP, ChannelKind.MESSENGER, ChannelKind.INSTAGRAM)
+REPLIED = (
+    ChannelKind.EMAIL,
+    ChannelKind.WHATSAPP,
+    ChannelKind.MESSENGER,
+    ChannelKind.INSTAGRAM,
+    ChannelKind.FORM,
+)
 
 
 @pytest.fixture
@@ -85,6 +91,7 @@ def test_demo_replies_on_every_channel_are_delivered(db, runtime, demo):
     assert "Odpowiedź testowa (messenger)" in graph_texts[ChannelKind.MESSENGER]
     assert "Odpowiedź testowa (instagram)" in graph_texts[ChannelKind.INSTAGRAM]
     assert graph_texts[ChannelKind.WHATSAPP]  # text inside the 24-hour window, else the template
+    assert "Odpowiedź testowa (form)" in [r["text"] for r in demo.callback.received]
 
 
 def test_mail_page_shows_sent_mail_and_takes_a_customer_mail(db, runtime, demo, admin):

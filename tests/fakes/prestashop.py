@@ -1,13 +1,17 @@
 """A fake PrestaShop Webservice (``/api/...``): key as the Basic-auth user, ``output_format=JSON``, the
 filter syntax (``[a|b]``, ``[a,b]`` intervals, ``%[x]%``), ``sort=[field_ASC,field_DESC]``,
 ``limit=offset,count``, ``[]`` for an empty list, PrestaShop's error bodies, and XML bodies for writes
-(``order_histories`` changes an order's state). ``customer_threads`` and ``customer_messages`` carry the
-fields the Webservice returns for them (see :func:`thread` and :func:`message`)."""
+(``order_histories`` changes an order's state; ``customer_messages`` adds a message to a thread, answered
+201 with the new row, or 400 with PrestaShop's validation error). ``customer_threads`` and
+``customer_messages`` carry the fields the Webservice returns for them (see :func:`thread` and
+:func:`message`)."""
 
 import base64
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - parses what our own connector sends
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -53,6 +57,7 @@ class FakePrestaShop:
         self.app.get("/api/{resource}")(self.list)
         self.app.get("/api/{resource}/{item_id}")(self.one)
         self.app.post("/api/order_histories")(self.add_history)
+        self.app.post("/api/customer_messages")(self.add_message)
 
     def _auth(self, request: Request) -> JSONResponse | None:
         header = request.headers.get("Authorization", "")
@@ -100,6 +105,38 @@ class FakePrestaShop:
         return JSONResponse(
             {"order_history": {"id": 1, "id_order": order_id, "id_order_state": state}}, status_code=201
         )
+
+    async def add_message(self, request: Request) -> Any:
+        """``POST /api/customer_messages``: the XML ``<prestashop><customer_message>`` body of a write."""
+        if denied := self._auth(request):
+            return denied
+        row = ET.fromstring(await request.body()).find("customer_message")  # noqa: S314 - test fake
+        fields = {child.tag: (child.text or "") for child in (row if row is not None else [])}
+        thread_id = fields.get("id_customer_thread", "")
+        for name in ("id_customer_thread", "message"):
+            if not fields.get(name, "").strip():
+                return ps_error(400, 85, f'Validation error: "Property CustomerMessage->{name} is empty"')
+        now = datetime.now(ZoneInfo("Europe/Warsaw")).strftime("%Y-%m-%d %H:%M:%S")  # the shop's time
+        created = message(
+            max((int(m["id"]) for m in self.data["customer_messages"]), default=0) + 1,
+            int(thread_id),
+            fields["message"],
+            now,
+            employee=int(fields.get("id_employee") or 0),
+            private=int(fields.get("private") or 0),
+        )
+        self.data["customer_messages"].append(created)
+        for t in self.data["customer_threads"]:
+            if str(t["id"]) == thread_id:
+                t["date_upd"] = now
+        return JSONResponse({"customer_message": created}, status_code=201)
+
+    def employee_messages(self, thread_id: int) -> list[dict[str, Any]]:
+        return [
+            m
+            for m in self.data["customer_messages"]
+            if m["id_customer_thread"] == str(thread_id) and m["id_employee"] != "0"
+        ]
 
 
 def seed(fake: FakePrestaShop, orders: int = 60) -> None:

@@ -145,3 +145,25 @@ def test_the_dashboard_shows_draft_use_and_unnecessary_escalations(db, runtime, 
     assert [c["id"] for c in drill["cases"]] == [case.id]
     page = admin.client.get(f"/app/insights?{query}").text
     assert 'data-metric="unnecessary_escalation"' in page and 'data-draft="used"' in page
+
+
+def test_a_hand_off_after_an_earlier_resolution_is_judged_by_the_next_one(db, runtime, chat, agent) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    first = send(db, runtime.ingest, chat, "Gdzie jest moja paczka? Zamówienie 100101")
+    db.commit()
+    respond(db, first.id, now=NOW)
+    db.commit()
+    case_id = first.case_id
+    resolved = agent.client.patch(f"/api/v1/cases/{case_id}", json={"status": "resolved"})
+    assert resolved.status_code == 200, resolved.text
+    db.expire_all()
+    again = send(db, runtime.ingest, chat, UPSET)
+    db.commit()
+    assert again.case_id == case_id  # the customer's next message reopens the same case
+    respond(db, again.id, now=NOW)
+    db.commit()
+    refresh_facts(db, db.get(Case, case_id).workspace_id)
+    db.commit()
+    facts = db.scalars(select(CaseMetrics).where(CaseMetrics.case_id == case_id)).one()
+    # Resolved once before the hand-off, open since: nothing to judge yet.
+    assert facts.escalated is True and facts.first_resolved_at is not None
+    assert facts.unnecessary_escalation is False

@@ -505,6 +505,20 @@ def _send_instructions(
     notify.send(session, case, notify.compose(session, case, "return_approved", lang, **values))
 
 
+def send_return_instructions(session: Session, ret: Return) -> None:
+    """The approved return's instructions as the shop's own message (for a caller that cannot quote them,
+    e.g. the AI, whose replies may only link allow-listed pages)."""
+    order = _order(session, ret.workspace_id, ret.order_id)
+    items = list(session.scalars(select(ReturnItem).where(ReturnItem.return_id == ret.id)))
+    order_items = {i.id: i for i in session.scalars(select(OrderItem).where(OrderItem.order_id == order.id))}
+    lines = [
+        ResolvedLine(order_items[i.order_item_id], i.quantity, i.withdrawal_exception)
+        for i in items
+        if i.order_item_id in order_items
+    ]
+    _send_instructions(session, _case_of(session, ret), ret, order, lines)
+
+
 def _review_why(ret: Return, items: Sequence[ReturnItem], lang: str) -> str:
     """Why a person has to look at this return, from the reasons the rules recorded."""
     reasons = set(ret.review_reasons or [])

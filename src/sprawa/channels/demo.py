@@ -6,24 +6,30 @@ and go through the webhook's signature check. Both become cases once the worker 
 so a newcomer watches e-mail and WhatsApp cases arrive in the inbox.
 
 While ``sprawa demo`` runs, ``start_demo_fakes`` keeps the fakes up on loopback (an IMAP mailbox with
-IDLE, an SMTP sink, a Graph API per Meta channel) and points the demo channels at them, so the agents'
-replies on e-mail, WhatsApp, Messenger and Instagram are delivered (and shown at ``/demo/poczta``)
-instead of dying against made-up hosts. Only the demo does this; nothing else allows loopback.
+IDLE, an SMTP sink, a Graph API per Meta channel, Allegro, the shop's endpoint for contact-form replies)
+and points the demo channels at them, so the replies on every demo channel are delivered (and shown at
+``/demo/poczta``) instead of dying against made-up hosts. Only the demo does this; nothing else allows
+loopback.
 """
 
 import imaplib
 import json
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sprawa.cases.models import Direction, Message
 from sprawa.channels.actions.polling import schedule_poll
+from sprawa.channels.allegro.fake import FakeAllegro
 from sprawa.channels.email.fake import FakeImapServer, FakeMailbox
 from sprawa.channels.email.service import store_mail
 from sprawa.channels.email.sink import SmtpSink
@@ -162,6 +168,41 @@ class DemoGraph(FakeGraph):
             )
 
 
+class _CallbackHandler(BaseHTTPRequestHandler):
+    server: "ShopCallback"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with self.server.lock:
+            self.server.received.append(json.loads(body or b"{}"))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+class ShopCallback(ThreadingHTTPServer):
+    """The demo shop's endpoint for contact-form replies (a real shop would e-mail them on)."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__((LOOPBACK, 0), _CallbackHandler)
+        self.received: deque[dict[str, Any]] = deque(maxlen=200)
+        self.lock = threading.Lock()
+        threading.Thread(target=self.serve_forever, name="demo-shop-callback", daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.server_address[1]}/sprawa/odpowiedzi"
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
 @dataclass
 class DemoFakes:
     """The providers the running demo talks to instead of the internet."""
@@ -169,6 +210,8 @@ class DemoFakes:
     mailbox: FakeMailbox
     imap: FakeImapServer
     smtp: SmtpSink
+    callback: ShopCallback
+    allegro: FakeAllegro
     graphs: list[DemoGraph] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -176,6 +219,8 @@ class DemoFakes:
             _running.remove(self)
         self.imap.stop()
         self.smtp.stop()
+        self.callback.stop()
+        self.allegro.__exit__()
         for graph in self.graphs:
             graph.__exit__()
 
@@ -203,7 +248,13 @@ def start_demo_fakes(factory: sessionmaker[Session], secrets: SecretBox) -> Demo
             password=creds.get("password", "demo"),
             uidvalidity=int(time.time()),
         )
-        fakes = DemoFakes(mailbox, FakeImapServer(mailbox).start(), SmtpSink().start())
+        fakes = DemoFakes(
+            mailbox,
+            FakeImapServer(mailbox).start(),
+            SmtpSink().start(),
+            ShopCallback(),
+            FakeAllegro().__enter__(),
+        )
         for channel in channels:
             if channel.kind == ChannelKind.EMAIL:
                 channel.settings = {
@@ -212,6 +263,17 @@ def start_demo_fakes(factory: sessionmaker[Session], secrets: SecretBox) -> Demo
                     **{"smtp_host": LOOPBACK, "smtp_port": fakes.smtp.port, "smtp_security": "plain"},
                 }
                 schedule_poll(session, channel, soon=True, after=f"demo:{mailbox.uidvalidity}")
+            elif channel.kind == ChannelKind.ALLEGRO:
+                # The demo seller's account: its refresh token is the seeded one, and the owner's
+                # confirmation on "allegro.pl" is taken as given when connecting from the settings page.
+                fakes.allegro.refresh_token = secrets.open(channel.credentials_encrypted).get(
+                    "refresh_token", ""
+                )
+                fakes.allegro.approved = True
+                urls = {"api_base_url": fakes.allegro.url, "auth_base_url": fakes.allegro.url}
+                channel.settings = {**(channel.settings or {}), **urls}
+            elif channel.kind == ChannelKind.FORM:
+                channel.settings = {**(channel.settings or {}), "callback_url": fakes.callback.url}
             elif channel.kind in TOKEN_FIELD:
                 token = secrets.open(channel.credentials_encrypted).get(TOKEN_FIELD[channel.kind], "")
                 graph = DemoGraph(token, factory, channel).__enter__()

@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sprawa.auth.queries import principal_for_user
 from sprawa.cases.models import Case, CaseOrder, DeliveryStatus, Message
 from sprawa.cases.service import do_reply
+from sprawa.channels.allegro.fake import FakeAllegro
 from sprawa.channels.models import Channel, ChannelKind
 from sprawa.channels.schemas import parse_settings
 from sprawa.commerce.models import Order
@@ -15,7 +16,6 @@ from sprawa.db import utcnow
 from sprawa.platform.jobs import Job
 from tests.channels.helpers import drain
 from tests.factories import count_rows, make_channel, make_user
-from tests.fakes.allegro import FakeAllegro
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@
 import pytest
 from sqlalchemy import select
 
+from sprawa.channels.allegro.fake import FakeAllegro
 from sprawa.channels.models import ChannelKind
 from sprawa.platform.audit import AuditEntry
 from tests.channels.allegro.test_allegro import _channel
 from tests.factories import make_channel
-from tests.fakes.allegro import FakeAllegro
 
 
 @pytest.fixture

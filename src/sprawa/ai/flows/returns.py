@@ -11,11 +11,12 @@ from datetime import date, datetime, timedelta
 
 from sprawa.aftersales.actions.notify import day_text
 from sprawa.aftersales.models import Return
-from sprawa.aftersales.service import return_message
+from sprawa.aftersales.service import return_message, send_return_instructions
 from sprawa.ai.actions.base import ActionName, ActionStatus, Outcome
 from sprawa.ai.flows.identify import resolve_order
 from sprawa.ai.flows.orders import ask_confirmation, denied
 from sprawa.ai.flows.turn import Reply, Turn
+from sprawa.ai.guardrails import CARRIER_LINKS
 from sprawa.ai.nlu.normalize import fold
 from sprawa.commerce.base import OrderDetail, OrderStatus
 
@@ -140,11 +141,42 @@ def _offer_review(turn: Turn, order: OrderDetail, args: dict[str, object], outco
     )
 
 
+_INSTRUCTIONS_SENT = {
+    "pl": "Gotowe — zwrot nr {number} z zamówienia {order} jest przyjęty. Instrukcję z etykietą kurierską, "
+    "terminem odesłania ({goods_due}) i terminem zwrotu pieniędzy ({refund_due}) wysłaliśmy w osobnej "
+    "wiadomości.",
+    "en": "Done — return {number} for order {order} is accepted. The instructions with the courier label, "
+    "the date to send the items back by ({goods_due}) and the refund deadline ({refund_due}) are in a "
+    "separate message.",
+    "uk": "Готово — повернення № {number} із замовлення {order} прийнято. Інструкцію з кур’єрською "
+    "етикеткою, строком відправлення ({goods_due}) і строком повернення коштів ({refund_due}) ми надіслали "
+    "окремим повідомленням.",
+    "de": "Erledigt — die Rücksendung {number} zur Bestellung {order} ist angenommen. Die Anleitung mit dem "
+    "Versandetikett, der Rücksendefrist ({goods_due}) und der Erstattungsfrist ({refund_due}) haben wir in "
+    "einer eigenen Nachricht geschickt.",
+}
+
+
+def _unquotable_link(turn: Turn, ret: Return) -> bool:
+    """The shop's courier label page is not on the AI's link allow-list (the reply would be stopped)."""
+    label = (ret.method_details or {}).get("label_url") or ""
+    allowed = ((turn.workspace.settings or {}).get("ai") or {}).get("allowed_links", [])
+    return bool(label) and not label.startswith((*CARRIER_LINKS, *allowed))
+
+
 def after_yes(turn: Turn, outcome: Outcome) -> Reply:
     """The return was recorded after the customer's yes: instructions, or a person takes it from here."""
     ret = turn.session.get(Return, outcome.data["return_id"])
     assert ret is not None
     text = return_message(turn.session, ret, turn.lang)
+    if outcome.status == ActionStatus.DONE and _unquotable_link(turn, ret):
+        send_return_instructions(turn.session, ret)
+        text = _INSTRUCTIONS_SENT[turn.lang].format(
+            number=ret.number,
+            order=outcome.data["order"].number,
+            goods_due=day_text(ret.goods_due_by, turn.lang),
+            refund_due=day_text(ret.refund_due_by, turn.lang),
+        )
     if outcome.status == ActionStatus.DONE:
         method = ret.method or "—"
         return Reply(

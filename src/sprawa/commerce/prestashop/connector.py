@@ -27,6 +27,7 @@ from sprawa.commerce.base import (
     ShopCustomer,
 )
 from sprawa.commerce.carriers.links import carrier_code, tracking_url
+from sprawa.commerce.errors import ConnectorError, ConnectorProblem
 from sprawa.commerce.models import ShipmentState
 from sprawa.commerce.remote import ApiClient, ConnectorEnv, RemoteConnector, bucket_for, credentials, money
 
@@ -317,6 +318,12 @@ class PrestaShop(RemoteConnector):
             offset += PAGE
         return found[:limit]
 
+    def customer_thread(self, thread_id: str) -> ShopThread | None:
+        """One thread with all its messages (None when the shop no longer has it)."""
+        rows = self.get("customer_threads", display="full", **{"filter[id]": f"[{thread_id}]"})
+        found = self._with_messages(rows.get("customer_threads") or [])
+        return found[0] if found else None
+
     def _with_messages(self, threads: list[dict[str, Any]]) -> list[ShopThread]:
         rows = (
             self.get(
@@ -382,6 +389,29 @@ class PrestaShop(RemoteConnector):
         )
         refreshed = self.get_order(order.external_id) or order
         return ActionResult.done(refreshed, "Zamówienie zostało anulowane.", "The order has been cancelled.")
+
+    def add_employee_message(self, thread_id: str, employee_id: str, text: str) -> str:
+        """Append an employee's public answer to a thread (shown in the back office; the Webservice sends
+        the customer no e-mail); returns the new ``customer_message`` id."""
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?><prestashop><customer_message>'
+            f"<id_employee>{escape(employee_id)}</id_employee>"
+            f"<id_customer_thread>{escape(thread_id)}</id_customer_thread>"
+            f"<message>{escape(text)}</message><private>0</private>"
+            "</customer_message></prestashop>"
+        )
+        created = self.api.json(
+            "POST",
+            "/customer_messages",
+            params={"output_format": "JSON"},
+            content=body.encode(),
+            headers={"Content-Type": "application/xml"},
+        )
+        try:
+            return str(created["customer_message"]["id"])
+        except (KeyError, TypeError) as exc:
+            problem = ConnectorProblem.BAD_RESPONSE
+            raise ConnectorError(problem, "no customer_message id in the answer") from exc
 
     def change_shipping_address(
         self, number: str, address: Address, *, pickup_point: str | None = None

@@ -393,11 +393,12 @@ def _facts(
     agent_messages = sum(1 for m in replies if m.author_kind == AuthorKind.AGENT)
     ai_messages = sum(1 for m in replies if m.author_kind == AuthorKind.AI)
     local = start.astimezone(zone)
+    settled_by_person = _resolved_after(item, item.escalated_at) if item.escalated_at else None
     unnecessary = (
         item.escalated_at is not None
-        and first_resolved is not None
+        and settled_by_person is not None
         and not PERSON_REQUIRED & set(reasons)
-        and _nothing_beyond_the_draft(item, item.escalated_at, first_resolved)
+        and _nothing_beyond_the_draft(item, item.escalated_at, settled_by_person)
     )
     return {
         "id": case.id,
@@ -442,8 +443,20 @@ def _facts(
     }
 
 
+def _resolved_after(item: _CaseInput, since: datetime) -> datetime | None:
+    """The first move into resolved (or closed) after ``since`` (the AI's hand-off)."""
+    times = [
+        at
+        for at, before, to in item.status_changes
+        if to in _RESOLVING and before not in _RESOLVING and at >= since
+    ]
+    if not item.status_changes and item.case.resolved_at is not None and item.case.resolved_at >= since:
+        times.append(item.case.resolved_at)
+    return min(times) if times else None
+
+
 def _nothing_beyond_the_draft(item: _CaseInput, escalated: datetime, resolved: datetime) -> bool:
-    """Between the AI's hand-off and the first resolution: no action done on the case, and every
+    """Between the AI's hand-off and the resolution after it: no action done on the case, and every
     agent reply (there may be none) was an AI draft sent as it was."""
     if any(escalated <= at <= resolved for at in item.actions):
         return False

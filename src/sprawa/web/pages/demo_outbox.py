@@ -1,5 +1,6 @@
 """``/demo/poczta`` (only while ``sprawa demo`` runs): what the local fakes received from Sprawa — the
-e-mails at the SMTP sink and the WhatsApp/Messenger/Instagram sends at the Graph fakes — and a form that
+e-mails at the SMTP sink, the WhatsApp/Messenger/Instagram sends at the Graph fakes, the contact-form
+replies at the shop's callback — and a form that
 drops a customer's e-mail into the demo mailbox (IMAP IDLE brings it into the inbox within a second)."""
 
 from email.message import EmailMessage
@@ -49,6 +50,12 @@ def _graph_rows(fakes: DemoFakes) -> list[dict[str, Any]]:
             rows.append(
                 {"channel": graph.channel_name, "to": item.get("to", ""), "text": text, "template": template}
             )
+    with fakes.allegro.lock:
+        posted = list(fakes.allegro.posted)
+    for path, body in posted:  # /messaging/threads/<id>/messages or /sale/disputes/<id>/messages
+        rows.append(
+            {"channel": "Allegro", "to": path.split("/")[3], "text": body.get("text"), "template": None}
+        )
     return rows
 
 
@@ -57,10 +64,12 @@ def demo_outbox(request: Request, user: CurrentPageUser) -> HTMLResponse:
     fakes = _fakes()
     mails = [_mail_row(m) for m in reversed(fakes.smtp.mails())][:SHOWN]
     sends = list(reversed(_graph_rows(fakes)))[:SHOWN]
+    with fakes.callback.lock:
+        form_replies = list(reversed(fakes.callback.received))[:SHOWN]
     return render(
         request,
         "demo_outbox/page.html",
-        {"mails": mails, "sends": sends, "shop_address": fakes.mailbox.user},
+        {"mails": mails, "sends": sends, "form_replies": form_replies, "shop_address": fakes.mailbox.user},
         user=user,
     )
 

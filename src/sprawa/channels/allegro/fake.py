@@ -1,5 +1,6 @@
-"""A local Allegro REST API: OAuth device flow and refresh (rotating), Message Center threads and
-messages, disputes, checkout forms, replies, and scripted 429s, with Allegro's shapes and media type."""
+"""A local Allegro REST API for tests and the demo: OAuth device flow and refresh (rotating), ``/me``,
+Message Center threads and messages, disputes, checkout forms, replies, and scripted 429s, with
+Allegro's shapes and media type. ``approved`` is the seller confirming the device code on allegro.pl."""
 
 import json
 import threading
@@ -9,13 +10,15 @@ from urllib.parse import parse_qs, urlsplit
 
 
 class FakeAllegro(ThreadingHTTPServer):
+    """``with FakeAllegro() as fake:`` serves on ``fake.url``; ``fake.posted`` are the accepted writes."""
+
     daemon_threads = True
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.approved = False
-        self.access_token = "at-1"
-        self.refresh_token = "rt-1"
+        self.access_token = "at-1"  # noqa: S105 - the fake's own made-up tokens
+        self.refresh_token = "rt-1"  # noqa: S105
         self.threads: list[dict[str, Any]] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.disputes: list[dict[str, Any]] = []
