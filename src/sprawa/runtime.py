@@ -97,7 +97,7 @@ class Runtime:
                 "outbox.deliver": partial(run_delivery_job, self.ingest),
                 POLL_JOB: partial(run_poll_job, self.ingest.secrets, self.ingest.adapters),
                 **commerce_jobs(self),
-                **insights_jobs(self.settings),
+                **insights_jobs(self.settings, self.ingest.adapters),
                 **aftersales_jobs(self.connector_env()),
                 "ai.respond": partial(run_ai_respond_job, self.settings, self.connector_env()),
                 **privacy_jobs(self.ingest.store),

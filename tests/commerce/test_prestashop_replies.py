@@ -20,7 +20,7 @@ from sprawa.platform.jobs import Job
 from tests.commerce.conftest import shop_config
 from tests.factories import make_actor, make_channel
 from tests.fakes.asgi import serve
-from tests.fakes.prestashop import FakePrestaShop, message, seed, thread
+from tests.fakes.prestashop import FakePrestaShop, employee_messages, message, seed, thread
 from tests.fakes.smtp_sink import SmtpSink
 
 SHOP_MAIL = "sklep@lesnapolana.pl"
@@ -100,6 +100,7 @@ def _make_due(runtime) -> None:
 def _reply(db, app, workspace, ps_thread: int, text: str = REPLY) -> str:
     agent = make_actor(db, app, workspace, "agent")
     case_id = db.scalar(select(Thread.case_id).where(Thread.external_id == f"prestashop-thread-{ps_thread}"))
+    db.rollback()  # SQLite: a read transaction left open would hold the write lock
     response = agent.client.post(f"/api/v1/cases/{case_id}/replies", json={"text": text})
     assert response.status_code == 201, response.text
     return response.json()["id"]
@@ -113,7 +114,7 @@ def _message(runtime, message_id: str) -> Message:
 
 
 def _answers(fake: FakePrestaShop, ps_thread: int, text: str = REPLY) -> list[dict]:
-    return [m for m in fake.employee_messages(ps_thread) if m["message"] == text]
+    return [m for m in employee_messages(fake, ps_thread) if m["message"] == text]
 
 
 # ------------------------------------------------------------------------------------------- contract

@@ -131,12 +131,14 @@ class FakePrestaShop:
                 t["date_upd"] = now
         return JSONResponse({"customer_message": created}, status_code=201)
 
-    def employee_messages(self, thread_id: int) -> list[dict[str, Any]]:
-        return [
-            m
-            for m in self.data["customer_messages"]
-            if m["id_customer_thread"] == str(thread_id) and m["id_employee"] != "0"
-        ]
+
+def employee_messages(fake: FakePrestaShop, thread_id: int) -> list[dict[str, Any]]:
+    """The employees' messages of one thread, as the shop stores them."""
+    return [
+        m
+        for m in fake.data["customer_messages"]
+        if m["id_customer_thread"] == str(thread_id) and m["id_employee"] != "0"
+    ]
 
 
 def seed(fake: FakePrestaShop, orders: int = 60) -> None:

@@ -45,7 +45,7 @@ def _workspace(db: Session, workspace_id: str):  # type: ignore[no-untyped-def]
 def sent_survey(db: Session, runtime: Runtime, channel) -> tuple[Case, str]:  # type: ignore[no-untyped-def]
     case = resolved_case(db, runtime, channel)
     assert schedule_surveys(db, case.workspace_id) == 1
-    do_send_survey(db, case.id, runtime.settings.resolved_secret_key, BASE)
+    do_send_survey(db, case.id, runtime.settings.resolved_secret_key, BASE, runtime.ingest.adapters)
     db.commit()
     last = db.scalars(select(Message).where(Message.case_id == case.id).order_by(Message.seq.desc())).first()
     assert last is not None
@@ -67,8 +67,10 @@ def test_survey_is_scheduled_once_after_the_delay_and_sent_on_the_case_channel(
     job = db.scalar(select(Job).where(Job.kind == SEND_JOB))
     assert job is not None and job.run_at == case.resolved_at + timedelta(minutes=60)
 
-    do_send_survey(db, case.id, runtime.settings.resolved_secret_key, BASE)
-    do_send_survey(db, case.id, runtime.settings.resolved_secret_key, BASE)  # idempotent
+    do_send_survey(db, case.id, runtime.settings.resolved_secret_key, BASE, runtime.ingest.adapters)
+    do_send_survey(
+        db, case.id, runtime.settings.resolved_secret_key, BASE, runtime.ingest.adapters
+    )  # idempotent
     db.commit()
     surveys = list(
         db.scalars(select(Message).where(Message.case_id == case.id, Message.author_kind == "system"))
@@ -96,7 +98,10 @@ def test_a_case_reopened_before_the_send_time_is_not_surveyed(db: Session, runti
     schedule_surveys(db, case.workspace_id)
     admin = make_user(db, _workspace(db, case.workspace_id), "admin")
     do_update_case(db, principal_for_user(db, admin), case, {"status": "open"})
-    assert do_send_survey(db, case.id, runtime.settings.resolved_secret_key, BASE) is None
+    assert (
+        do_send_survey(db, case.id, runtime.settings.resolved_secret_key, BASE, runtime.ingest.adapters)
+        is None
+    )
     assert {r.status for r in db.scalars(select(SurveyRequest))} == {SurveyStatus.SKIPPED}
     assert count_rows(db, Message, Message.author_kind == AuthorKind.SYSTEM) == 0
 

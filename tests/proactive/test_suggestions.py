@@ -220,7 +220,9 @@ def _survey_text(db, runtime, case):
     from sprawa.insights.actions.surveys import do_send_survey, schedule_surveys
 
     schedule_surveys(db, case.workspace_id)
-    do_send_survey(db, case.id, runtime.settings.resolved_secret_key, "https://sklep.example")
+    do_send_survey(
+        db, case.id, runtime.settings.resolved_secret_key, "https://sklep.example", runtime.ingest.adapters
+    )
     db.flush()
     return db.scalars(
         select(Message).where(Message.case_id == case.id).order_by(Message.seq.desc()).limit(1)
@@ -275,3 +277,24 @@ def test_the_cap_holds_back_the_next_closing_suggestion(db, runtime, workspace):
     second = _survey_text(db, runtime, resolve(again))
     assert "/ankieta/" in second.body_text and "Młynek" not in second.body_text  # 1 per 30 days
     assert db.scalar(select(func.count()).select_from(Suggestion)) == 1
+
+
+def test_no_suggestion_on_allegro_even_with_consent(db, runtime, workspace):
+    """Allegro's rules forbid marketing in buyer conversations: the adapter says so, consent or not."""
+    from sqlalchemy import func, select
+
+    from tests.cases.factories import inbound
+    from tests.factories import make_channel
+
+    anna, _, first, resolve = _closing_world(db, runtime, workspace, consent=True)
+    allegro = make_channel(db, workspace, ChannelKind.ALLEGRO)
+    db.add(
+        ConsentRecord(
+            workspace_id=workspace.id, customer_id=anna.id, channel="allegro", granted=True, source="form"
+        )
+    )
+    later = inbound(db, runtime, allegro, "Czy mogę jeszcze dopłacić za szybszą wysyłkę?", thread="a-1")
+    assert later.customer_id == anna.id
+    text = _survey_text(db, runtime, resolve(later)).body_text
+    assert "/ankieta/" in text and "Młynek" not in text
+    assert db.scalar(select(func.count()).select_from(Suggestion)) == 0

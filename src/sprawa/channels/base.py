@@ -129,6 +129,8 @@ class Capabilities:
     live: bool = False
     # The worker polls the provider (``poll``) instead of, or besides, receiving webhooks.
     polls: bool = False
+    # The provider's rules allow marketing content (suggestions); Allegro's do not.
+    marketing: bool = True
 
 
 class ChannelAdapter(Protocol):

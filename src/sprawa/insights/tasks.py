@@ -6,6 +6,7 @@ and the demo seeding call it, so an installation that has never been looked at d
 """
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from sprawa.channels.base import ChannelAdapter
+from sprawa.channels.models import ChannelKind
 from sprawa.config import Settings
 from sprawa.db import utcnow
 from sprawa.insights.actions.facts import refresh_facts
@@ -44,10 +47,15 @@ def run_sweep_job(factory: sessionmaker[Session], job: Job) -> None:
         schedule_sweep(session, delay=SWEEP_SECONDS)
 
 
-def run_send_job(settings: Settings, factory: sessionmaker[Session], job: Job) -> None:
+def run_send_job(
+    settings: Settings,
+    adapters: Mapping[ChannelKind, ChannelAdapter],
+    factory: sessionmaker[Session],
+    job: Job,
+) -> None:
     with factory.begin() as session:
         do_send_survey(
-            session, job.payload["case_id"], settings.resolved_secret_key, public_base_url(settings)
+            session, job.payload["case_id"], settings.resolved_secret_key, public_base_url(settings), adapters
         )
 
 
@@ -55,5 +63,5 @@ def public_base_url(settings: Settings) -> str:
     return settings.public_url or f"http://{settings.host}:{settings.port}"
 
 
-def job_handlers(settings: Settings) -> dict[str, Any]:
-    return {SWEEP_JOB: run_sweep_job, SEND_JOB: partial(run_send_job, settings)}
+def job_handlers(settings: Settings, adapters: Mapping[ChannelKind, ChannelAdapter]) -> dict[str, Any]:
+    return {SWEEP_JOB: run_sweep_job, SEND_JOB: partial(run_send_job, settings, adapters)}

@@ -57,7 +57,7 @@ def opted_out(session: Session, customer: Customer) -> bool:
 
 
 def channel_allows_marketing(adapter: ChannelAdapter) -> bool:
-    return bool(getattr(adapter.capabilities, "marketing", True))
+    return adapter.capabilities.marketing
 
 
 def has_marketing_consent(

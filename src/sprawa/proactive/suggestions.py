@@ -11,6 +11,7 @@ after a resolution, ``closing_offer``), with why and a link that withdraws the c
 """
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from sprawa.cases.models import Case, Direction, Message
 from sprawa.channels.base import ChannelAdapter
-from sprawa.channels.models import Channel
+from sprawa.channels.models import Channel, ChannelKind
 from sprawa.commerce.base import OrderStatus
 from sprawa.commerce.models import Order, OrderItem
 from sprawa.customers.models import Customer
@@ -242,7 +243,7 @@ def closing_offer(
     secret_key: str,
     base_url: str,
     now: datetime,
-    adapter: ChannelAdapter | None = None,
+    adapters: Mapping[ChannelKind, ChannelAdapter],
 ) -> ClosingOffer | None:
     """A co-purchase suggestion for the message that closes ``case`` (the survey after a resolution).
 
@@ -275,7 +276,7 @@ def closing_offer(
     found = post_resolution_line(
         session,
         customer,
-        adapter,
+        adapters.get(channel.kind),
         str(channel.kind),
         lang,
         now,

@@ -8,9 +8,8 @@ case when there is none), and its status follows Allegro's. One record per Alleg
 closed, art. 38 goods, a company order) are shown to agents as on any return — never a rejection.
 """
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +29,7 @@ from sprawa.cases.models import Case, CaseOrder
 from sprawa.cases.service import OPEN_STATES, do_add_note, link_orders, open_case, record_activity
 from sprawa.channels.base import IdentityClaim
 from sprawa.channels.models import Channel, ChannelKind
-from sprawa.commerce.allegro.connector import BETA, AllegroOrders
+from sprawa.commerce.allegro.connector import AllegroOrders
 from sprawa.commerce.models import Order, OrderItem, Product
 from sprawa.commerce.service import refresh_order
 from sprawa.customers.models import Customer, IdentityKind
@@ -42,7 +41,6 @@ from sprawa.workspaces.schemas import ReturnsPolicy
 
 #: How far back each run looks: the longest window plus the time a return may stay open at Allegro.
 LOOKBACK = timedelta(days=60)
-PAGE = 100
 #: Allegro's return statuses and where they put the record (art. 32: proof of sending counts as goods).
 STATUSES: dict[str, ReturnStatus] = {
     "CREATED": ReturnStatus.AWAITING_GOODS,
@@ -72,33 +70,13 @@ def _at(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
-def customer_returns(connector: AllegroOrders, since: datetime) -> Iterator[dict[str, Any]]:
-    """Every customer return created since ``since`` (``GET /order/customer-returns``, beta, paged)."""
-    offset = 0
-    while True:
-        page = (
-            connector.api.json(
-                "GET",
-                "/order/customer-returns",
-                params={"createdAt.gte": since.astimezone(UTC).isoformat(), "limit": PAGE, "offset": offset},
-                headers={"Accept": BETA},
-            )
-            or {}
-        )
-        found = page.get("customerReturns") or []
-        yield from found
-        offset += len(found)
-        if len(found) < PAGE:
-            return
-
-
 def mirror_allegro_returns(
     session: Session, connector: AllegroOrders, workspace_id: str, *, now: datetime | None = None
 ) -> MirrorResult:
     """Create or move forward the ``Return`` of each recent Allegro customer return (idempotent)."""
     now = now or utcnow()
     result = MirrorResult()
-    for data in customer_returns(connector, now - LOOKBACK):
+    for data in connector.returns_since(now - LOOKBACK):
         status = STATUSES.get(str(data.get("status") or ""))
         existing = session.scalars(
             select(Return).where(

@@ -58,7 +58,7 @@ def _iso(value: str | None) -> datetime | None:
 
 class AllegroAdapter:
     kind = ChannelKind.ALLEGRO
-    capabilities = Capabilities(attachments=True, polls=True)
+    capabilities = Capabilities(attachments=True, polls=True, marketing=False)
 
     def __init__(self, http: SafeHttp, secrets: SecretBox) -> None:
         self.http = http

@@ -191,6 +191,29 @@ class AllegroOrders(RemoteConnector):
         )
         return data.get("customerReturns") or []
 
+    def returns_since(self, since: datetime) -> Iterator[dict[str, Any]]:
+        """Every customer return created since ``since`` (``GET /order/customer-returns``, beta, paged)."""
+        offset = 0
+        while True:
+            page = (
+                self.api.json(
+                    "GET",
+                    "/order/customer-returns",
+                    params={
+                        "createdAt.gte": since.astimezone(UTC).isoformat(),
+                        "limit": PAGE,
+                        "offset": offset,
+                    },
+                    headers={"Accept": BETA},
+                )
+                or {}
+            )
+            found = page.get("customerReturns") or []
+            yield from found
+            offset += len(found)
+            if len(found) < PAGE:
+                return
+
     def _forms(self, **params: Any) -> Iterator[dict[str, Any]]:
         offset = 0
         while True:

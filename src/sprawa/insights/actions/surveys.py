@@ -9,6 +9,7 @@
   or, when it is already closed, a new case is opened for the customer.
 """
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Session
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import Case, CaseStatus, Priority
 from sprawa.cases.service import do_add_note, do_reply, open_case, record_activity, transition
+from sprawa.channels.base import ChannelAdapter
+from sprawa.channels.models import ChannelKind
 from sprawa.customers.models import Customer
 from sprawa.db import utcnow
 from sprawa.insights.models import SurveyKind, SurveyRequest, SurveyResponse, SurveyStatus
@@ -168,8 +171,15 @@ def request_from_token(session: Session, secret_key: str, token: str) -> SurveyR
     return request
 
 
-def do_send_survey(session: Session, case_id: str, secret_key: str, base_url: str) -> SurveyRequest | None:
-    """Send the scheduled survey(s) of a case as one message on its channel; idempotent."""
+def do_send_survey(
+    session: Session,
+    case_id: str,
+    secret_key: str,
+    base_url: str,
+    adapters: Mapping[ChannelKind, ChannelAdapter],
+) -> SurveyRequest | None:
+    """Send the scheduled survey(s) of a case as one message on its channel; idempotent. ``adapters`` say
+    which channels may carry the co-purchase line (no marketing on Allegro)."""
     requests = list(
         session.scalars(
             select(SurveyRequest)
@@ -190,7 +200,7 @@ def do_send_survey(session: Session, case_id: str, secret_key: str, base_url: st
     link = f"{base_url.rstrip('/')}/ankieta/{survey_token(secret_key, primary.id)}"
     text = SURVEY_TEXT.get(primary.language, SURVEY_TEXT["pl"]).format(link=link)
     now = utcnow()
-    offer = closing_offer(session, case, secret_key=secret_key, base_url=base_url, now=now)  # proactive/
+    offer = closing_offer(session, case, secret_key=secret_key, base_url=base_url, now=now, adapters=adapters)
     if offer is not None:
         text = f"{text}\n\n{offer.text}"
     message = do_reply(session, Principal.system(case.workspace_id), case, text)
