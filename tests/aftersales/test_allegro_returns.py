@@ -1,10 +1,13 @@
 """Allegro customer returns mirrored as Return records: created once per Allegro return id, statuses
 followed forward, shown in the returns queue with the legal deadlines, and the worker job's chain."""
 
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from sprawa.aftersales.actions.allegro import mirror_allegro_returns
 from sprawa.aftersales.models import IntakeSource, Return, ReturnItem, ReturnStatus
@@ -139,3 +142,43 @@ def test_a_restarted_worker_does_not_start_a_second_chain(db, runtime) -> None:
         schedule_allegro_returns(session, datetime.now(UTC) + MIRROR_EVERY)
     ensure_allegro_returns_scheduled(runtime.factory)
     assert len(db.scalars(select(Job).where(Job.kind == MIRROR_KIND)).all()) == 1
+
+
+def test_two_overlapping_runs_mirror_an_allegro_return_once(db, runtime, workspace, fake, allegro) -> None:
+    """A slow run and the next one see the same new Allegro return: the second waits on the first's
+    uncommitted record (SQLite: the writer lock; PostgreSQL: the unique key) and then only follows it."""
+    form = fake.forms[0]
+    fake.returns[form["id"]] = [customer_return(form)]
+    first = mirror_allegro_returns(db, allegro, workspace.id, now=NOW)  # flushed, not committed
+    assert first.created == 1
+    second: list[object] = []
+
+    def overlapping_run() -> None:
+        with runtime.factory() as session:
+            connector = connector_for(session, workspace.id, runtime.connector_env())
+            second.append(mirror_allegro_returns(session, connector, workspace.id, now=NOW))
+            session.commit()
+
+    thread = threading.Thread(target=overlapping_run)
+    thread.start()
+    time.sleep(0.5)  # the second run is blocked on the first one's transaction
+    assert thread.is_alive()
+    db.commit()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    [result] = second
+    assert (result.created, result.skipped) == (0, 0)  # type: ignore[attr-defined]
+    db.expire_all()
+    assert db.scalars(select(Return.marketplace_return_id)).all() == ["cr-001"]
+    assert db.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_the_database_refuses_a_second_record_of_one_allegro_return(db, workspace, fake, allegro) -> None:
+    form = fake.forms[0]
+    fake.returns[form["id"]] = [customer_return(form)]
+    mirror_allegro_returns(db, allegro, workspace.id, now=NOW)
+    ret = db.scalars(select(Return)).one()
+    copy = {c.key: getattr(ret, c.key) for c in Return.__table__.columns if c.key != "id"}
+    db.add(Return(**copy | {"number": "ZW-A-COPY"}))
+    with pytest.raises(IntegrityError):
+        db.flush()

@@ -8,7 +8,7 @@ import pytest
 from sprawa.aftersales.actions import deadlines as d
 from sprawa.aftersales.actions.eligibility import LineRequest
 from sprawa.aftersales.service import return_eligibility
-from tests.aftersales.factories import CREAM, SWEATER, make_order, order_items, setup_shop
+from tests.aftersales.factories import CREAM, SWEATER, Line, make_order, order_items, setup_shop
 
 WAW = "Europe/Warsaw"
 
@@ -130,6 +130,21 @@ def test_excepted_goods_go_to_a_person(db, workspace) -> None:
     assert return_eligibility(db, workspace.id, order.id, [LineRequest(sweater.id)]).allowed is True
 
 
+def test_sealed_goods_are_returnable_unopened_and_made_to_order_goods_never(db, workspace) -> None:
+    setup_shop(db, workspace)
+    portrait = Line("Portret na zamówienie", "390.00", exception="custom_made")
+    order = make_order(db, workspace, [CREAM, portrait])
+    cream, custom = order_items(db, order, CREAM.name, portrait.name)
+    sealed = return_eligibility(db, workspace.id, order.id, [LineRequest(cream.id)])
+    # Art. 38: a sealed cream is excepted only once unsealed after delivery — a person checks the seal.
+    assert (sealed.allowed, sealed.code) == (False, "excepted")
+    assert "tylko w nienaruszonym zapieczętowanym opakowaniu" in sealed.explain("pl")
+    assert "only in its unopened sealed packaging" in sealed.explain("en")
+    both = return_eligibility(db, workspace.id, order.id, [LineRequest(cream.id), LineRequest(custom.id)])
+    assert both.explain("pl").startswith("„Portret na zamówienie” to produkt, którego")
+    assert "Krem" not in both.explain("pl")
+
+
 def test_split_delivery_counts_from_the_last_parcel(db, workspace) -> None:
     setup_shop(db, workspace)
     order = make_order(db, workspace, [SWEATER, CREAM], parcels=[timedelta(days=20), timedelta(days=2)])
@@ -195,6 +210,71 @@ def test_an_uninformed_customer_may_still_withdraw_months_later(db, workspace) -
     assert (result.allowed, result.code) == (True, "ok")
     assert result.deadline == d.add_months(delivered + timedelta(days=14), 12)
     assert result.window_days == (result.deadline - delivered).days
+
+
+# --- Art. 29 §2: the information came late, within the 12 months ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("received", "deadline"),
+    [
+        (date(2027, 3, 1), date(2027, 3, 15)),  # 14 days after the day the customer got it
+        (date(2027, 11, 20), date(2027, 12, 4)),  # on the last day of the 12 months: still §2
+        (date(2027, 11, 21), date(2027, 11, 20)),  # after the 12 months: §1 already ended the right
+        (date(2026, 11, 10), date(2026, 11, 24)),  # during the 14 days: 14 days from the information
+        (date(2026, 11, 1), date(2026, 11, 20)),  # before delivery: the law's 14 days from delivery
+    ],
+)
+def test_late_information_ends_the_period_fourteen_days_after_it_came(received: date, deadline: date) -> None:
+    delivered = warsaw(2026, 11, 6)  # the 14 days end on 20 November 2026, the 12 months on 20 Nov 2027
+    assert d.withdrawal_deadline(delivered, 14, WAW, informed=False, info_received_on=received) == deadline
+
+
+def test_late_information_never_shortens_the_shops_longer_window() -> None:
+    delivered = warsaw(2026, 11, 6)
+    late = d.withdrawal_deadline(delivered, 60, WAW, informed=False, info_received_on=date(2026, 11, 10))
+    assert late == date(2027, 1, 5)  # the shop's 60 days beat 14 days from 10 November
+
+
+def test_which_orders_the_late_information_covers() -> None:
+    sent = date(2027, 3, 1)
+    assert d.withdrawal_information(date(2027, 2, 28), True, sent) == (False, sent)  # placed before: late
+    assert d.withdrawal_information(date(2027, 3, 1), False, sent) == (True, None)  # from that day: informed
+    assert d.withdrawal_information(date(2027, 2, 28), False, None) == (False, None)  # never sent: §1
+    assert d.withdrawal_information(date(2027, 2, 28), True, None) == (True, None)
+
+
+@pytest.mark.parametrize(
+    ("sent_days_ago", "allowed", "deadline_in_days"),
+    [
+        (10, True, 4),  # delivered 30 days ago, told 10 days ago: 14 days from then, 4 left
+        (20, False, -6),  # told 20 days ago (during the 14 days): ended 6 days ago
+        (50, False, -16),  # told before the order was placed (40 days ago): informed, the law's 14 days
+    ],
+)
+def test_late_information_on_real_orders(db, workspace, sent_days_ago, allowed, deadline_in_days) -> None:  # type: ignore[no-untyped-def]
+    from sprawa.db import utcnow
+
+    setup_shop(db, workspace)
+    today = d.local_day(utcnow(), WAW)
+    sent = today - timedelta(days=sent_days_ago)
+    _returns_policy(db, workspace, withdrawal_info_given=False, withdrawal_info_sent_on=sent.isoformat())
+    order = make_order(db, workspace, delivered_ago=timedelta(days=30))  # placed 40 days ago
+    item = order_items(db, order)[0]
+    result = return_eligibility(db, workspace.id, order.id, [LineRequest(item.id)])
+    assert result.allowed is allowed
+    assert result.deadline == today + timedelta(days=deadline_in_days)
+
+
+def test_an_unanswered_complaint_past_its_deadline_shows_as_deemed_accepted() -> None:
+    from sprawa.aftersales.queries import deadline_badge
+
+    due = d.complaint_answer_due(warsaw(2026, 11, 20, 9), WAW)
+    before = deadline_badge(due, WAW, now=due - timedelta(hours=1))
+    after = deadline_badge(due, WAW, now=due + timedelta(seconds=1))
+    assert (before.level, before.deemed_accepted) == (2, False)
+    assert (after.level, after.overdue, after.deemed_accepted) == (3, True, True)
+    assert "uważa się za uznaną (art. 7a)" in after.label_pl and "deemed accepted" in after.label_en
 
 
 # --- B2B: a company order follows the shop's B2B policy --------------------------------------------------

@@ -1,5 +1,5 @@
 """``sprawa demo`` with its local fakes: the seeded replies are delivered, not dead, and an agent's
-answer on each demo channel (e-mail, WhatsApp, Messenger, Instagram, form) reaches the fake provider."""
+answer on each demo channel (e-mail, WhatsApp, Messenger, Instagram, form, Allegro) reaches its fake."""
 
 from collections.abc import Iterator
 
@@ -22,6 +22,7 @@ REPLIED = (
     ChannelKind.MESSENGER,
     ChannelKind.INSTAGRAM,
     ChannelKind.FORM,
+    ChannelKind.ALLEGRO,
 )
 
 
@@ -92,6 +93,7 @@ def test_demo_replies_on_every_channel_are_delivered(db, runtime, demo):
     assert "Odpowiedź testowa (instagram)" in graph_texts[ChannelKind.INSTAGRAM]
     assert graph_texts[ChannelKind.WHATSAPP]  # text inside the 24-hour window, else the template
     assert "Odpowiedź testowa (form)" in [r["text"] for r in demo.callback.received]
+    assert "Odpowiedź testowa (allegro)" in [body.get("text") for _, body in demo.allegro.posted]
 
 
 def test_mail_page_shows_sent_mail_and_takes_a_customer_mail(db, runtime, demo, admin):

@@ -17,6 +17,7 @@ from sprawa.commerce.prestashop.connector import PrestaShop
 from sprawa.commerce.prestashop.service import NO_EMAIL_CHANNEL, import_threads
 from sprawa.db import utcnow
 from sprawa.platform.jobs import Job
+from sprawa.workspaces.models import Workspace
 from tests.commerce.conftest import shop_config
 from tests.factories import make_actor, make_channel
 from tests.fakes.asgi import serve
@@ -161,8 +162,7 @@ def test_a_reply_lands_in_the_shop_thread_and_reaches_the_customer_by_mail(
     # The import reads the thread again (its date_upd moved) and knows our answer: no second copy.
     db.execute(delete(ChannelCursor))
     db.commit()
-    shop = PrestaShop(runtime.connector_env(), _config(db, connected))
-    import_threads(db, runtime.ingest, shop, connected.id)
+    import_threads(db, runtime.ingest, _shop(runtime, db, connected), connected.id)
     db.commit()
     texts = db.scalars(select(Message.body_text).where(Message.case_id == sent.case_id)).all()
     assert texts.count(REPLY) == 1
@@ -211,8 +211,16 @@ def test_a_post_whose_answer_was_lost_is_found_in_the_thread_not_repeated(
 ):
     _email_channel(db, runtime, connected, sink)
     # An earlier attempt's post reached the shop, but the worker died before recording its id.
-    fake.data["customer_messages"].append(message(50, 9, REPLY, _shop_time(timedelta(0)), employee=1))
     message_id = _reply(db, app, connected, 9)
+    now = _shop_time(timedelta(0))
+    fake.data["customer_messages"].append(message(50, 9, REPLY, now, employee=1))
+    fake.data["customer_threads"][0]["date_upd"] = now
+    # The thread import meanwhile meets it: our reply on its way, not an employee's answer to show.
+    assert import_threads(db, runtime.ingest, _shop(runtime, db, connected), connected.id) == 0
+    db.commit()
+    case_id = _message(runtime, message_id).case_id
+    assert db.scalars(select(Message.body_text).where(Message.case_id == case_id)).all().count(REPLY) == 1
+    db.rollback()
     _drain(runtime)
     assert [m["id"] for m in _answers(fake, 9)] == [50]
     sent = _message(runtime, message_id)
@@ -225,8 +233,7 @@ def test_a_post_whose_answer_was_lost_is_found_in_the_thread_not_repeated(
     assert _message(runtime, second).provider_message_id == "customer_message:51"
 
 
-def _config(db, workspace):
-    from sprawa.workspaces.models import Workspace
-
+def _shop(runtime, db, workspace) -> PrestaShop:
     db.expire_all()
-    return db.get(Workspace, workspace.id).settings["commerce"]
+    workspace = db.get(Workspace, workspace.id)
+    return PrestaShop(runtime.connector_env(), workspace.settings["commerce"])

@@ -47,6 +47,8 @@ class Return(Base):
     __tablename__ = "aftersales_returns"
     __table_args__ = (
         UniqueConstraint("workspace_id", "number"),
+        # One record per marketplace return (Allegro's id), even when two mirror runs overlap.
+        UniqueConstraint("workspace_id", "marketplace_return_id"),
         Index("ix_aftersales_returns_queue", "workspace_id", "status", "withdrawal_deadline"),
     )
 
@@ -70,7 +72,11 @@ class Return(Base):
     method_details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     goods_received_at: Mapped[datetime | None]
     proof_of_sending_at: Mapped[datetime | None]
+    # Art. 32: the items' prices plus, when the whole order comes back, its delivery up to the cheapest
+    # ordinary delivery the shop offers (``ReturnsPolicy.cheapest_delivery_price``). Total = the two.
     refund_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
+    refund_items_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
+    refund_delivery_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
     currency: Mapped[str] = mapped_column(String(3), default="PLN")
     refund_method: Mapped[str | None] = mapped_column(String(32))
     # Art. 32: refund within 14 days of the statement (the shop may hold it until the goods/proof arrive).
@@ -80,6 +86,8 @@ class Return(Base):
     refund_reference: Mapped[str | None] = mapped_column(String(100))
     refunded_at: Mapped[datetime | None]
     shop_reference: Mapped[str | None] = mapped_column(String(64))
+    # The marketplace's own return id for mirrored returns (Allegro), unique per workspace; None otherwise.
+    marketplace_return_id: Mapped[str | None] = mapped_column(String(64))
     auto_approved: Mapped[bool] = mapped_column(default=False)
     # Why the rules sent this return to a person (window closed, excepted goods...), for the queue.
     review_reasons: Mapped[list[str]] = mapped_column(default=list)

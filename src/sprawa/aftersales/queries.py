@@ -4,7 +4,7 @@ signals and reports. Every read starts from ``readable_returns`` / ``readable_co
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import Select, func, select
@@ -103,7 +103,10 @@ def deadline_badge(due: datetime, timezone: str, now: datetime | None = None) ->
     day = deadlines.local_day(due, timezone)
     level = alarm_level(due, now)
     if level == 3:
-        pl, en = f"Po terminie (minął {day:%d.%m.%Y})", f"Overdue (was due {day:%Y-%m-%d})"
+        pl, en = (
+            f"Po terminie (minął {day:%d.%m.%Y}) — reklamację uważa się za uznaną (art. 7a)",
+            f"Overdue (was due {day:%Y-%m-%d}) — the complaint is deemed accepted (art. 7a)",
+        )
     elif hours < 48:
         pl, en = (
             f"Odpowiedź do {day:%d.%m.%Y} · zostało {hours} h",
@@ -116,7 +119,14 @@ def deadline_badge(due: datetime, timezone: str, now: datetime | None = None) ->
             f"Answer by {day:%Y-%m-%d} · {days} days left",
         )
     return DeadlineBadge(
-        due_at=due, due_on=day, hours_left=hours, overdue=level == 3, level=level, label_pl=pl, label_en=en
+        due_at=due,
+        due_on=day,
+        hours_left=hours,
+        overdue=level == 3,
+        level=level,
+        deemed_accepted=level == 3,
+        label_pl=pl,
+        label_en=en,
     )
 
 
@@ -340,6 +350,18 @@ def complaints_queue(
 # --- Reports ---------------------------------------------------------------------------------------------
 
 
+def refund_late(ret: Return, timezone: str, today: date) -> bool:
+    """Refunded (or still unpaid) after the day it was owed; a refund held while neither the goods nor the
+    proof of sending came is not late (art. 32 ust. 4)."""
+    came = [deadlines.local_day(t, timezone) for t in (ret.goods_received_at, ret.proof_of_sending_at) if t]
+    due = deadlines.refund_due_when_held(ret.refund_due_by, min(came) if came else None)
+    if due is None:
+        return False
+    if ret.refunded_at is not None:
+        return deadlines.local_day(ret.refunded_at, timezone) > due
+    return ret.status in OPEN_RETURN and today > due
+
+
 def _hours(pairs: list[tuple[datetime, datetime]]) -> float | None:
     if not pairs:
         return None
@@ -367,12 +389,7 @@ def report(
         )
     )
     today = deadlines.local_day(now, timezone)
-    refund_breaches = sum(
-        1
-        for r in returns
-        if (r.refunded_at and deadlines.local_day(r.refunded_at, timezone) > r.refund_due_by)
-        or (r.status in OPEN_RETURN and today > r.refund_due_by)
-    )
+    refund_breaches = sum(1 for r in returns if refund_late(r, timezone, today))
     complaint_breaches = sum(
         1
         for c in complaints

@@ -111,6 +111,9 @@ class ReturnOut(BaseModel):
     goods_received_at: datetime | None
     proof_of_sending_at: datetime | None
     refund_amount: Decimal
+    # Art. 32: what the refund is made of (delivery only when the whole order comes back).
+    refund_items_amount: Decimal
+    refund_delivery_amount: Decimal
     currency: str
     refund_method: str | None
     refund_due_by: date
@@ -118,6 +121,7 @@ class ReturnOut(BaseModel):
     refund_reference: str | None
     refunded_at: datetime | None
     shop_reference: str | None
+    marketplace_return_id: str | None
     auto_approved: bool
     review_reasons: list[str]
     rejection_reason: str | None
@@ -136,6 +140,8 @@ class DeadlineBadge(BaseModel):
     hours_left: int
     overdue: bool
     level: int  # 0 calm, 1 < 3 days, 2 last day, 3 overdue
+    # Art. 7a: unanswered past the deadline, the complaint is deemed accepted as the customer asked.
+    deemed_accepted: bool = False
     label_pl: str
     label_en: str
 

@@ -42,6 +42,7 @@ from sprawa.aftersales.actions.eligibility import (
     resolve_lines,
 )
 from sprawa.aftersales.actions.proposal import propose
+from sprawa.aftersales.actions.refunds import propose_refund
 from sprawa.aftersales.models import (
     Complaint,
     ComplaintDecision,
@@ -144,6 +145,7 @@ def _rules(policy: ReturnsPolicy, workspace: Workspace) -> dict[str, Any]:
         "window_days": policy.window_days,
         "timezone": workspace.timezone,
         "informed": policy.withdrawal_info_given,
+        "info_sent_on": policy.withdrawal_info_sent_on,
         "business_may_withdraw": policy.business_buyers_may_withdraw,
     }
 
@@ -269,17 +271,6 @@ def return_eligibility(
     )
 
 
-def _refund_amount(session: Session, order: Order, lines: Sequence[ResolvedLine]) -> Decimal:
-    """Items' prices, plus the delivery cost when the whole order comes back (art. 32)."""
-    amount = sum((line.item.unit_price * line.quantity for line in lines), Decimal("0.00"))
-    items = list(session.scalars(select(OrderItem).where(OrderItem.order_id == order.id)))
-    goods = sum((i.unit_price * i.quantity for i in items), Decimal("0.00"))
-    chosen = {line.item.id: line.quantity for line in lines}
-    whole = all(chosen.get(i.id, 0) >= i.quantity for i in items)
-    delivery = max(order.total - goods, Decimal("0.00"))
-    return (amount + (delivery if whole else Decimal("0.00"))).quantize(Decimal("0.01"))
-
-
 def do_start_return(
     session: Session,
     actor: Principal,
@@ -313,6 +304,7 @@ def do_start_return(
         statement_at=now,
         **_rules(policy, workspace),
     )
+    refund = propose_refund(session, order, resolved, cheapest_delivery=policy.cheapest_delivery_price)
     source = _source(actor, source)
     if method is not None and method not in policy.return_methods:
         raise InvalidInput(f"the shop does not take returns by {method}", code="method_not_offered")
@@ -331,7 +323,9 @@ def do_start_return(
         statement_received_at=now,
         goods_due_by=deadlines.goods_due(now, workspace.timezone),
         method=method,
-        refund_amount=_refund_amount(session, order, resolved),
+        refund_amount=refund.total,
+        refund_items_amount=refund.items,
+        refund_delivery_amount=refund.delivery,
         currency=order.currency,
         refund_method=order.payment_method if order.payment_method != "cod" else "bank_transfer",
         refund_due_by=deadlines.refund_due(now, workspace.timezone, refunds.refund_within_days),
@@ -445,8 +439,20 @@ def _approve(
     )
     if result.ok:
         ret.shop_reference = str(result.data.get("return_number") or "") or None
-        if result.data.get("refund_amount") is not None:
-            ret.refund_amount = Decimal(str(result.data["refund_amount"]))
+        shop_amount = result.data.get("refund_amount")
+        if shop_amount is not None and Decimal(str(shop_amount)) != ret.refund_amount:
+            # Sprawa's proposal (art. 32, the shop's cheapest delivery) stays; a person reconciles.
+            do_add_note(
+                session,
+                Principal.system(ret.workspace_id),
+                case,
+                f"Sklep wyliczył zwrot {ret.number} na "
+                f"{notify.money_text(Decimal(str(shop_amount)), ret.currency, 'pl')}, a propozycja Sprawy "
+                f"to {notify.money_text(ret.refund_amount, ret.currency, 'pl')} (produkty "
+                f"{notify.money_text(ret.refund_items_amount, ret.currency, 'pl')} + dostawa "
+                f"{notify.money_text(ret.refund_delivery_amount, ret.currency, 'pl')}) — sprawdź przed "
+                "zwrotem pieniędzy.",
+            )
         refresh_order(session, connector, ret.workspace_id, order.number)
     elif result.code != RefusalCode.UNSUPPORTED:
         if auto:
@@ -490,7 +496,7 @@ def _approved_values(ret: Return, order: Order, items: str, lang: str) -> dict[s
         "items": items,
         "method": _method_text(ret, lang),
         "goods_due": notify.day_text(ret.goods_due_by, lang),
-        "amount": notify.money_text(ret.refund_amount, ret.currency, lang),
+        "amount": notify.refund_text(ret, lang),
         "refund_method": notify.refund_method_text(ret.refund_method, lang),
         "refund_due": notify.day_text(ret.refund_due_by, lang),
     }
@@ -526,8 +532,9 @@ def _review_why(ret: Return, items: Sequence[ReturnItem], lang: str) -> str:
         deadline = notify.day_text(ret.withdrawal_deadline, lang)
         return notify.fragment("why_window_closed", lang, deadline=deadline)
     if "excepted" in reasons:
-        names = ", ".join(i.name for i in items if i.withdrawal_exception)
-        return notify.fragment("why_excepted", lang, items=names)
+        return notify.excepted_why(
+            [(i.name, i.withdrawal_exception) for i in items if i.withdrawal_exception], lang
+        )
     if reasons & {"not_delivered", "no_delivery_date"}:
         return notify.fragment("why_not_delivered", lang)
     if "business_order" in reasons:
@@ -668,7 +675,7 @@ def do_mark_goods_received(
                 "return_received",
                 lang,
                 received=received[0].upper() + received[1:],
-                amount=notify.money_text(ret.refund_amount, ret.currency, lang),
+                amount=notify.refund_text(ret, lang),
                 refund_method=notify.refund_method_text(ret.refund_method, lang),
                 refund_due=notify.day_text(ret.refund_due_by, lang),
             ),
@@ -679,7 +686,7 @@ def do_mark_goods_received(
                 Principal.system(ret.workspace_id),
                 case,
                 f"Zadanie: zwrot pieniędzy za {ret.number} — "
-                f"{notify.money_text(ret.refund_amount, ret.currency, 'pl')}, "
+                f"{notify.refund_text(ret, 'pl')}, "
                 f"{notify.refund_method_text(ret.refund_method, 'pl')}, najpóźniej "
                 f"{notify.day_text(ret.refund_due_by, 'pl')}. Sklep nie zleca zwrotów przez API: po "
                 "przelewie oznacz zwrot jako opłacony.",
@@ -711,6 +718,8 @@ def do_refund_return(
             )
         if amount < ret.refund_amount and not reference.strip():
             raise InvalidInput("a lower refund needs a reason in the reference", code="reason_required")
+        ret.refund_delivery_amount = min(ret.refund_delivery_amount, amount)
+        ret.refund_items_amount = amount - ret.refund_delivery_amount
         ret.refund_amount = amount
     connector = _shop(session, ret.workspace_id, connector)
     order = _order(session, ret.workspace_id, ret.order_id)
@@ -743,7 +752,7 @@ def do_refund_return(
             lang,
             number=ret.number,
             order=order.number,
-            amount=notify.money_text(ret.refund_amount, ret.currency, lang),
+            amount=notify.refund_text(ret, lang),
             refund_method=notify.refund_method_text(ret.refund_method, lang),
         ),
     )

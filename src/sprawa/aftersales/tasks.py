@@ -111,6 +111,8 @@ def scan_complaint_deadlines(
                     "number": complaint.number,
                     "answer_due_by": due,
                     "level": level,
+                    # Art. 7a: past the deadline unanswered, the complaint is deemed accepted.
+                    "deemed_accepted": level == 3,
                     "assignee_id": case.assignee_id,
                     "team_id": case.team_id,
                 },

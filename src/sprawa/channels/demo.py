@@ -18,7 +18,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +41,7 @@ from sprawa.commerce.models import Order
 from sprawa.config import Settings
 from sprawa.db import utcnow
 from sprawa.platform.crypto import SecretBox
+from sprawa.platform.ids import new_id
 from sprawa.workspaces.models import Workspace
 
 DEMO_SLUG = "demo"
@@ -264,14 +265,7 @@ def start_demo_fakes(factory: sessionmaker[Session], secrets: SecretBox) -> Demo
                 }
                 schedule_poll(session, channel, soon=True, after=f"demo:{mailbox.uidvalidity}")
             elif channel.kind == ChannelKind.ALLEGRO:
-                # The demo seller's account: its refresh token is the seeded one, and the owner's
-                # confirmation on "allegro.pl" is taken as given when connecting from the settings page.
-                fakes.allegro.refresh_token = secrets.open(channel.credentials_encrypted).get(
-                    "refresh_token", ""
-                )
-                fakes.allegro.approved = True
-                urls = {"api_base_url": fakes.allegro.url, "auth_base_url": fakes.allegro.url}
-                channel.settings = {**(channel.settings or {}), **urls}
+                _connect_allegro(session, channel, secrets, fakes.allegro)
             elif channel.kind == ChannelKind.FORM:
                 channel.settings = {**(channel.settings or {}), "callback_url": fakes.callback.url}
             elif channel.kind in TOKEN_FIELD:
@@ -284,6 +278,21 @@ def start_demo_fakes(factory: sessionmaker[Session], secrets: SecretBox) -> Demo
                 channel.settings = {**extra, **(channel.settings or {}), "api_base_url": graph.base_url}
     _running.append(fakes)
     return fakes
+
+
+def _connect_allegro(session: Session, channel: Channel, secrets: SecretBox, fake: FakeAllegro) -> None:
+    """The demo seller's account, already connected: the fake knows its seeded refresh token and a
+    current access token, and takes the owner's confirmation as given when connecting again."""
+    account = secrets.open(channel.credentials_encrypted)
+    fake.refresh_token = account.get("refresh_token", "")
+    fake.access_token = account.get("access_token") or "demo-allegro-access-token"
+    fake.approved = True
+    expires = (utcnow() + timedelta(hours=12)).isoformat()
+    channel.credentials_encrypted = secrets.seal(
+        {**account, "access_token": fake.access_token, "expires_at": expires}
+    )
+    channel.settings = {**(channel.settings or {}), "api_base_url": fake.url, "auth_base_url": fake.url}
+    schedule_poll(session, channel, soon=True, after=f"demo:{new_id()}")
 
 
 def with_demo_fakes(settings: Settings) -> Settings:

@@ -29,6 +29,8 @@ CHANNEL_LABELS = {
     "instagram": "Instagram",
     "allegro": "Allegro",
     "form": "Formularz",
+    "sms": "SMS",
+    "phone": "Telefon",
 }
 STATUS_LABELS = {
     "new": "Nowa",
@@ -40,13 +42,94 @@ STATUS_LABELS = {
 }
 PRIORITY_LABELS = {"low": "Niski", "normal": "Normalny", "high": "Wysoki", "urgent": "Pilny"}
 AUTHOR_LABELS = {"customer": "Klient", "agent": "Konsultant", "ai": "Asystent AI", "system": "System"}
+# Shop data as agents read it (the connector's normalised codes → Polish; English in i18n/en/workspace.json).
+ORDER_STATUS_LABELS = {
+    "new": "przyjęte",
+    "awaiting_payment": "czeka na płatność",
+    "paid": "opłacone",
+    "packed": "spakowane",
+    "shipped": "wysłane",
+    "delivered": "doręczone",
+    "cancelled": "anulowane",
+    "return_requested": "zgłoszony zwrot",
+    "exchange_requested": "zgłoszona wymiana",
+    "returned": "zwrócone",
+}
+PAYMENT_STATUS_LABELS = {
+    "unpaid": "nieopłacone",
+    "paid": "opłacone",
+    "cod": "płatne przy odbiorze",
+    "partially_refunded": "częściowo zwrócone",
+    "refunded": "zwrócone",
+}
+PAYMENT_METHOD_LABELS = {
+    "blik": "BLIK",
+    "bank_transfer": "przelew",
+    "card": "karta",
+    "cod": "za pobraniem",
+    "paypo": "PayPo",
+    "paypal": "PayPal",
+    "gift_card": "karta podarunkowa",
+}
+SHIPMENT_LABELS = {
+    "created": "etykieta utworzona",
+    "in_transit": "w drodze",
+    "out_for_delivery": "wydana do doręczenia",
+    "ready_for_pickup": "czeka na odbiór",
+    "delivered": "doręczona",
+    "exception": "problem z doręczeniem",
+    "returned": "zwrócona do nadawcy",
+    "lost": "zaginiona",
+    "delay_in_delivery": "opóźnienie",
+}
+CARRIER_LABELS = {
+    "inpost": "InPost",
+    "dpd": "DPD",
+    "dhl": "DHL",
+    "poczta_polska": "Poczta Polska",
+    "allegro": "Allegro One",
+}
+INTENT_LABELS = {
+    "order_status": "status zamówienia",
+    "cancel_order": "anulowanie zamówienia",
+    "change_order": "zmiana zamówienia",
+    "return_request": "zwrot",
+    "complaint": "reklamacja",
+    "refund_status": "zwrot pieniędzy",
+    "product_question": "pytanie o produkt",
+    "shipping_info": "dostawa",
+    "payment_issue": "płatność",
+    "invoice": "faktura",
+    "store_info": "informacje o sklepie",
+    "human_request": "prośba o człowieka",
+    "other": "inne",
+    "unknown": "nieznana",
+}
+IDENTITY_LABELS = {
+    "email": "E-mail",
+    "phone": "Telefon",
+    "whatsapp": "WhatsApp",
+    "allegro_login": "Login Allegro",
+    "messenger_psid": "Messenger (PSID)",
+    "instagram_id": "Instagram",
+    "shop_customer": "Konto w sklepie",
+    "visitor": "Czat (gość)",
+}
+LANGUAGE_NAMES = {"pl": "polski", "en": "angielski", "de": "niemiecki", "uk": "ukraiński"}
+FLAG_LABELS = {"vip": "VIP", "watch": "pod obserwacją", "blocked": "zablokowany"}
 
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def local(value: datetime | None, fmt: str = "%d.%m.%Y %H:%M") -> str:
+def local(value: datetime | str | None, fmt: str = "%d.%m.%Y %H:%M") -> str:
+    """``value`` in the shop's zone; ISO strings (timestamps kept in JSON columns) are accepted too."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     return _aware(value).astimezone(ZONE).strftime(fmt) if value else ""
 
 
@@ -88,6 +171,8 @@ def due_in(value: datetime | None, lang: str = "pl") -> str:
 
 
 def money(value: object, currency: str = "PLN") -> str:
+    if value is None or str(value).strip() == "":
+        return "—"
     text = f"{float(str(value)):,.2f}".replace(",", " ").replace(".", ",")
     return f"{text} {'zł' if currency == 'PLN' else currency}"
 
@@ -108,4 +193,13 @@ templates.env.globals.update(
     STATUS_LABELS=STATUS_LABELS,
     PRIORITY_LABELS=PRIORITY_LABELS,
     AUTHOR_LABELS=AUTHOR_LABELS,
+    ORDER_STATUS_LABELS=ORDER_STATUS_LABELS,
+    PAYMENT_STATUS_LABELS=PAYMENT_STATUS_LABELS,
+    PAYMENT_METHOD_LABELS=PAYMENT_METHOD_LABELS,
+    SHIPMENT_LABELS=SHIPMENT_LABELS,
+    CARRIER_LABELS=CARRIER_LABELS,
+    INTENT_LABELS=INTENT_LABELS,
+    LANGUAGE_NAMES=LANGUAGE_NAMES,
+    IDENTITY_LABELS=IDENTITY_LABELS,
+    FLAG_LABELS=FLAG_LABELS,
 )

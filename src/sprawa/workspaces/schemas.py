@@ -187,6 +187,13 @@ class ReturnsPolicy(Strict):
     store_address: str = Field("", max_length=300)
     # Off when the shop did not inform customers about the right of withdrawal: +12 months (art. 29).
     withdrawal_info_given: bool = True
+    # The day the shop sent the missing information to customers of orders placed before it (art. 29
+    # §2): their period ends 14 days after that day when it came within the 12 months; orders placed
+    # from that day on count as informed.
+    withdrawal_info_sent_on: date | None = None
+    # The cheapest ordinary delivery the shop offers (art. 32 ust. 3): a withdrawal of the whole order
+    # refunds the delivery paid up to this price; None refunds the delivery as paid.
+    cheapest_delivery_price: Decimal | None = Field(None, ge=0, max_digits=8, decimal_places=2)
     # The shop's B2B policy: company orders may be withdrawn like a consumer's; off, a person decides
     # (a sole trader buying outside their profession has consumer rights).
     business_buyers_may_withdraw: bool = False

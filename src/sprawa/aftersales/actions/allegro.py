@@ -4,16 +4,18 @@ On Allegro the buyer starts the return in Allegro itself and Allegro tells them 
 a mirrored return is never approved or announced by Sprawa: it appears in the returns queue with the
 deadlines of the law (refund 14 days from the statement, art. 32), beside the case of its order (a new
 case when there is none), and its status follows Allegro's. One record per Allegro return id
-(``shop_reference``); running the mirror again only moves statuses forward. The rules' reasons (window
-closed, art. 38 goods, a company order) are shown to agents as on any return — never a rejection.
+(``marketplace_return_id``, unique per workspace): running the mirror again only moves statuses forward,
+and of two runs that overlap (a slow run and the next one) the second finds the first's record. The rules'
+reasons (window closed, art. 38 goods, a company order) are shown to agents as on any return — never a
+rejection.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sprawa.aftersales.actions import deadlines
@@ -23,6 +25,7 @@ from sprawa.aftersales.actions.eligibility import (
     check_eligibility,
     delivery_parts,
 )
+from sprawa.aftersales.actions.refunds import propose_refund
 from sprawa.aftersales.models import IntakeSource, Return, ReturnItem, ReturnMethod, ReturnStatus
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import Case, CaseOrder
@@ -78,24 +81,35 @@ def mirror_allegro_returns(
     result = MirrorResult()
     for data in connector.returns_since(now - LOOKBACK):
         status = STATUSES.get(str(data.get("status") or ""))
-        existing = session.scalars(
-            select(Return).where(
-                Return.workspace_id == workspace_id,
-                Return.source == IntakeSource.ALLEGRO,
-                Return.shop_reference == str(data["id"])[:64],
-            )
-        ).first()
+        existing = _existing(session, workspace_id, data)
         if existing is not None:
             result.updated += _follow(session, existing, data, status, now)
             continue
-        order = _order(session, connector, workspace_id, str(data.get("orderId") or ""))
-        if order is None or status is None:
-            result.skipped += 1
-            continue
-        ret = _create(session, workspace_id, order, data, now)
-        _follow(session, ret, data, status, now)
-        result.created += 1
+        try:
+            with session.begin_nested():
+                order = _order(session, connector, workspace_id, str(data.get("orderId") or ""))
+                if order is None or status is None:
+                    result.skipped += 1
+                    continue
+                ret = _create(session, workspace_id, order, data, now)
+                _follow(session, ret, data, status, now)
+                result.created += 1
+        except IntegrityError:
+            # Another run created it meanwhile (the unique key waited for its commit): follow that one.
+            existing = _existing(session, workspace_id, data)
+            if existing is None:
+                raise
+            result.updated += _follow(session, existing, data, status, now)
     return result
+
+
+def _existing(session: Session, workspace_id: str, data: dict[str, Any]) -> Return | None:
+    return session.scalars(
+        select(Return).where(
+            Return.workspace_id == workspace_id,
+            Return.marketplace_return_id == str(data["id"])[:64],
+        )
+    ).first()
 
 
 def _order(session: Session, connector: AllegroOrders, workspace_id: str, form_id: str) -> Order | None:
@@ -153,8 +167,10 @@ def _create(session: Session, workspace_id: str, order: Order, data: dict[str, A
         timezone=workspace.timezone,
         statement_at=statement_at,
         informed=policy.withdrawal_info_given,
+        info_sent_on=policy.withdrawal_info_sent_on,
         business_may_withdraw=policy.business_buyers_may_withdraw,
     )
+    refund = propose_refund(session, order, lines, cheapest_delivery=policy.cheapest_delivery_price)
     parcel = next(iter(data.get("parcels") or []), {})
     reference = str(data.get("referenceNumber") or data["id"])
     ret = Return(
@@ -177,11 +193,14 @@ def _create(session: Session, workspace_id: str, order: Order, data: dict[str, A
         goods_due_by=deadlines.goods_due(statement_at, workspace.timezone),
         method=ReturnMethod.COURIER,
         method_details={"carrier": parcel.get("carrierId") or "", "waybill": parcel.get("waybill") or ""},
-        refund_amount=sum((line.item.unit_price * line.quantity for line in lines), Decimal("0.00")),
+        refund_amount=refund.total,
+        refund_items_amount=refund.items,
+        refund_delivery_amount=refund.delivery,
         currency=order.currency,
         refund_method=order.payment_method or "bank_transfer",
         refund_due_by=deadlines.refund_due(statement_at, workspace.timezone),
         shop_reference=str(data["id"])[:64],
+        marketplace_return_id=str(data["id"])[:64],
         # Allegro checks its own rules; what ours would say is only shown (never not_delivered: the
         # buyer had the parcel to start a return).
         review_reasons=[

@@ -2,10 +2,11 @@
 
 Allowed only when the whole order was delivered (the last part, art. 28), the statement comes by the deadline
 (the law's 14 days, the shop's longer window, or +12 months when the shop did not inform about the right,
-art. 29), no item is excepted by art. 38, and the buyer is a consumer. A company order (the shop gave a
-company name) follows the shop's B2B policy: with ``ReturnsPolicy.business_buyers_may_withdraw`` off only a
-person can tell whether a sole trader bought outside their profession (then consumer rights apply). Anything
-else is not a refusal: it goes to a person with the reason, and the customer is told why.
+art. 29 §1, or 14 days from the late information, §2), no item is excepted by art. 38, and the buyer is a
+consumer. A company order (the shop gave a company name) follows the shop's B2B policy: with
+``ReturnsPolicy.business_buyers_may_withdraw`` off only a person can tell whether a sole trader bought
+outside their profession (then consumer rights apply). Anything else is not a refusal: it goes to a person
+with the reason, and the customer is told why.
 """
 
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sprawa.aftersales.actions import deadlines
-from sprawa.aftersales.actions.notify import day_text, fragment
+from sprawa.aftersales.actions.notify import day_text, excepted_why, fragment
 from sprawa.aftersales.models import Return, ReturnItem, ReturnStatus
 from sprawa.commerce.base import OrderStatus
 from sprawa.commerce.models import Order, OrderItem, Product, Shipment, ShipmentState
@@ -65,7 +66,9 @@ class Eligibility:
         if self.code == "window_closed" and self.deadline:
             return fragment("why_window_closed", lang, deadline=day_text(self.deadline, lang))
         if self.code == "excepted":
-            return fragment("why_excepted", lang, items=", ".join(self.excepted))
+            return excepted_why(
+                [(line.item.name, line.exception) for line in self.lines if line.exception], lang
+            )
         if self.code in ("not_delivered", "no_delivery_date"):
             return fragment("why_not_delivered", lang)
         if self.code == "business_order":
@@ -166,10 +169,16 @@ def check_eligibility(
     timezone: str,
     statement_at: datetime,
     informed: bool = True,
+    info_sent_on: date | None = None,
     business_may_withdraw: bool = False,
 ) -> Eligibility:
     delivered_at = deadlines.possession_date(delivery_parts(session, order), order.delivered_at)
-    deadline = deadlines.withdrawal_deadline(delivered_at, window_days, timezone, informed=informed)
+    informed, received_on = deadlines.withdrawal_information(
+        deadlines.local_day(order.placed_at, timezone), informed, info_sent_on
+    )
+    deadline = deadlines.withdrawal_deadline(
+        delivered_at, window_days, timezone, informed=informed, info_received_on=received_on
+    )
     excepted = tuple(line.item.name for line in lines if line.exception)
     reasons: list[str] = []
     code = "ok"

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from sprawa.aftersales.models import Return
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import Case, CaseStatus, Message
 from sprawa.cases.service import do_add_note, do_reply
@@ -67,6 +68,17 @@ def money_text(amount: Decimal, currency: str, lang: str) -> str:
         return f"{currency} {amount.quantize(Decimal('0.01')):,.2f}"
     text = f"{whole.replace(',', ' ')},{cents}"
     return f"{text} zł" if currency == "PLN" else f"{text} {currency}"
+
+
+def refund_text(ret: Return, lang: str) -> str:
+    """The refund with its parts when the delivery comes back too: ``261,99 zł (produkty 249,00 zł +
+    dostawa 12,99 zł)``; just the amount otherwise."""
+    total = money_text(ret.refund_amount, ret.currency, lang)
+    if not ret.refund_delivery_amount:
+        return total
+    items = money_text(ret.refund_items_amount, ret.currency, lang)
+    delivery = money_text(ret.refund_delivery_amount, ret.currency, lang)
+    return total + fragment("refund_parts", lang, items=items, delivery=delivery)
 
 
 def refund_method_text(method: str | None, lang: str) -> str:
@@ -203,6 +215,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
 
 # Fragments filled into the templates above.
 FRAGMENTS: dict[str, dict[str, str]] = {
+    "refund_parts": {
+        "pl": " (produkty {items} + dostawa {delivery})",
+        "en": " (items {items} + delivery {delivery})",
+        "uk": " (товари {items} + доставка {delivery})",
+        "de": " (Artikel {items} + Versand {delivery})",
+    },
     "evidence": {
         "pl": " (mamy od Państwa {files})",
         "en": " (we have {files} from you)",
@@ -223,6 +241,18 @@ FRAGMENTS: dict[str, dict[str, str]] = {
         "uk": "«{items}» — товар, на який не поширюється право на відмову від договору (ст. 38 закону Польщі "
         "про права споживачів).",
         "de": "„{items}“ ist ein Artikel, für den das Widerrufsrecht nicht gilt (Art. 38 des polnischen "
+        "Verbraucherrechtegesetzes).",
+    },
+    "why_sealed": {
+        "pl": "„{items}” można zwrócić tylko w nienaruszonym zapieczętowanym opakowaniu — jeśli zostało "
+        "otwarte po dostarczeniu, prawo odstąpienia od umowy nie przysługuje (art. 38 ustawy o prawach "
+        "konsumenta).",
+        "en": "“{items}” can be returned only in its unopened sealed packaging — once unsealed after "
+        "delivery, the right of withdrawal no longer applies (art. 38 of the Polish Consumer Rights Act).",
+        "uk": "«{items}» можна повернути лише в непошкодженій запечатаній упаковці — якщо її відкрито після "
+        "доставки, право на відмову від договору не діє (ст. 38 закону Польщі про права споживачів).",
+        "de": "„{items}“ kann nur in der ungeöffneten versiegelten Verpackung zurückgegeben werden — wurde "
+        "sie nach der Lieferung geöffnet, gilt das Widerrufsrecht nicht (Art. 38 des polnischen "
         "Verbraucherrechtegesetzes).",
     },
     "why_not_delivered": {
@@ -312,6 +342,20 @@ FRAGMENTS: dict[str, dict[str, str]] = {
 
 def fragment(key: str, lang: str, **values: Any) -> str:
     return FRAGMENTS[key][lang].format(**values)
+
+
+def is_sealed(exception: str | None) -> bool:
+    """Art. 38 ust. 1 pkt 5 and 9: sealed goods (hygiene, recordings, software) are excepted only once
+    unsealed after delivery; the other categories (made to order, perishable...) always are."""
+    return bool(exception and exception.startswith("sealed"))
+
+
+def excepted_why(names_by_exception: list[tuple[str, str]], lang: str) -> str:
+    """Why art. 38 goods wait for a person: the always-excepted ones, else the seal a person checks."""
+    always = [name for name, exception in names_by_exception if not is_sealed(exception)]
+    if always:
+        return fragment("why_excepted", lang, items=", ".join(always))
+    return fragment("why_sealed", lang, items=", ".join(name for name, _ in names_by_exception))
 
 
 def customer_language(session: Session, case: Case) -> str:

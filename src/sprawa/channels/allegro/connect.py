@@ -101,7 +101,7 @@ def allegro_connection(
     expires = credentials.get("expires_at")
     return {
         "channel": channel,
-        "connected": bool(credentials.get("refresh_token") and credentials.get("access_token")),
+        "connected": bool(credentials.get("refresh_token")),  # the access token is renewed from it
         "account_login": credentials.get("account_login") or "",
         "expires_at": datetime.fromisoformat(expires) if expires else None,
         "has_client": bool(credentials.get("client_id") and credentials.get("client_secret")),

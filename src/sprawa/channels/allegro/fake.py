@@ -1,5 +1,5 @@
 """A local Allegro REST API for tests and the demo: OAuth device flow and refresh (rotating), ``/me``,
-Message Center threads and messages, disputes, checkout forms, replies, and scripted 429s, with
+Message Center threads and messages, disputes, checkout forms, replies, and scripted 429s/5xx, with
 Allegro's shapes and media type. ``approved`` is the seller confirming the device code on allegro.pl."""
 
 import json
@@ -25,7 +25,8 @@ class FakeAllegro(ThreadingHTTPServer):
         self.dispute_messages: dict[str, list[dict[str, Any]]] = {}
         self.forms: dict[str, dict[str, Any]] = {}
         self.posted: list[tuple[str, dict[str, Any]]] = []
-        self.fail_next: list[int] = []
+        self.fail_next: list[int] = []  # statuses answered to the next writes (POST)
+        self.fail_reads: list[int] = []  # statuses answered to the next reads (GET)
         self.lock = threading.Lock()
 
     @property
@@ -107,6 +108,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         if self.headers.get("Authorization") != f"Bearer {self.server.access_token}":
             return self._reply(401, {"error": "invalid_token"})
+        with self.server.lock:
+            status = self.server.fail_reads.pop(0) if self.server.fail_reads else 0
+        if status:
+            code = "TooManyRequests" if status == 429 else "InternalServerError"
+            return self._reply(status, {"errors": [{"code": code}]}, {"Retry-After": "1"})
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         path = parts.path.strip("/").split("/")
@@ -126,9 +132,9 @@ class _Handler(BaseHTTPRequestHandler):
                 for m in self.server.messages.get(path[2], [])
                 if not query.get("after") or m["createdAt"] > query["after"]
             ]
-            return self._reply(
-                200, {"messages": sorted(messages, key=lambda m: m["createdAt"], reverse=True)}
-            )
+            offset, limit = int(query.get("offset", 0)), int(query.get("limit", 20))
+            newest_first = sorted(messages, key=lambda m: m["createdAt"], reverse=True)
+            return self._reply(200, {"messages": newest_first[offset : offset + limit]})
         if path == ["sale", "disputes"]:
             return self._reply(200, {"disputes": self.server.disputes})
         if len(path) == 4 and path[:2] == ["sale", "disputes"]:

@@ -117,20 +117,7 @@ class AllegroAdapter:
                 break
             offset += PAGE
         for thread in changed:
-            params: dict[str, Any] = {"limit": PAGE}
-            if since is not None:
-                params["after"] = since.isoformat().replace("+00:00", "Z")
-            messages = (
-                call(
-                    self.http,
-                    settings,
-                    token,
-                    "GET",
-                    f"/messaging/threads/{thread['id']}/messages",
-                    params=params,
-                ).get("messages")
-                or []
-            )
+            messages = self._thread_messages(settings, token, thread["id"], since)
             buyer = [m for m in messages if (m.get("author") or {}).get("isInterlocutor")]
             with factory.begin() as session:
                 for message in buyer:
@@ -150,6 +137,21 @@ class AllegroAdapter:
         if newest is not None and newest != since:
             with factory.begin() as session:
                 _save_cursor_time(session, channel, "allegro:threads", newest)
+
+    def _thread_messages(
+        self, settings: dict[str, Any], token: str, thread_id: str, since: datetime | None
+    ) -> list[dict[str, Any]]:
+        """Every message after ``since``: Allegro gives at most 20 a page, so page on by offset."""
+        found: list[dict[str, Any]] = []
+        while True:
+            params: dict[str, Any] = {"limit": PAGE, "offset": len(found)}
+            if since is not None:
+                params["after"] = since.isoformat().replace("+00:00", "Z")
+            path = f"/messaging/threads/{thread_id}/messages"
+            page = call(self.http, settings, token, "GET", path, params=params).get("messages") or []
+            found += page
+            if len(page) < PAGE:
+                return found
 
     def _poll_disputes(
         self, factory: sessionmaker[Session], channel: Channel, settings: dict[str, Any], token: str

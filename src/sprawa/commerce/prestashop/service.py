@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from sprawa.cases.models import Case, Message
+from sprawa.cases.models import Case, DeliveryStatus, Direction, Message
 from sprawa.cases.service import link_orders
 from sprawa.channels.actions.status import apply_echo
 from sprawa.channels.actions.threads import orders_by_external_id
@@ -126,7 +126,7 @@ def _import_thread(session: Session, ctx: IngestContext, channel: Channel, t: Sh
         if not m.text.strip():
             continue
         if m.employee:
-            if not m.private:
+            if not m.private and not _reply_in_flight(session, channel, thread_key, m.text):
                 apply_echo(session, channel, EchoMessage(key, thread_key, m.text, m.sent_at))
             continue
         body = json.dumps(
@@ -156,6 +156,25 @@ def _import_thread(session: Session, ctx: IngestContext, channel: Channel, t: Sh
     if t.order_external_id:
         _link_order(session, channel, thread_key, t.order_external_id)
     return stored
+
+
+def _reply_in_flight(session: Session, channel: Channel, thread_key: str, text: str) -> bool:
+    """Our own reply, posted into the shop but not yet recorded as posted (its delivery is still going
+    on): not an employee's answer to show a second time."""
+    return bool(
+        session.scalar(
+            select(Message.id)
+            .join(Thread, Thread.id == Message.thread_id)
+            .where(
+                Thread.channel_id == channel.id,
+                Thread.external_id == thread_key,
+                Message.direction == Direction.OUTBOUND,
+                Message.delivery_status.in_((DeliveryStatus.QUEUED, DeliveryStatus.FAILED)),
+                Message.body_text == text,
+            )
+            .limit(1)
+        )
+    )
 
 
 def _link_order(session: Session, channel: Channel, thread_key: str, order_ref: str) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 22:30:14.641833
+Create Date: 2026-11-23 23:11:58.060969
 """
 
 from collections.abc import Sequence
@@ -631,6 +631,8 @@ def upgrade() -> None:
     sa.Column('goods_received_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('proof_of_sending_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('refund_amount', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('refund_items_amount', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('refund_delivery_amount', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('refund_method', sa.String(length=32), nullable=True),
     sa.Column('refund_due_by', sa.Date(), nullable=False),
@@ -638,6 +640,7 @@ def upgrade() -> None:
     sa.Column('refund_reference', sa.String(length=100), nullable=True),
     sa.Column('refunded_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('shop_reference', sa.String(length=64), nullable=True),
+    sa.Column('marketplace_return_id', sa.String(length=64), nullable=True),
     sa.Column('auto_approved', sa.Boolean(), nullable=False),
     sa.Column('review_reasons', sa.JSON(), nullable=False),
     sa.Column('rejection_reason', sa.Text(), nullable=True),
@@ -653,6 +656,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_aftersales_returns_order_id_orders'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_aftersales_returns_workspace_id_workspaces'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_aftersales_returns')),
+    sa.UniqueConstraint('workspace_id', 'marketplace_return_id', name=op.f('uq_aftersales_returns_workspace_id_marketplace_return_id')),
     sa.UniqueConstraint('workspace_id', 'number', name=op.f('uq_aftersales_returns_workspace_id_number'))
     )
     with op.batch_alter_table('aftersales_returns', schema=None) as batch_op:

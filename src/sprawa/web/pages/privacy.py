@@ -20,7 +20,7 @@ from sprawa.privacy.actions.requests import erasure_answer, subjects_of
 from sprawa.privacy.actions.retention import dry_run
 from sprawa.privacy.models import RequestStatus
 from sprawa.privacy.queries import access_request, audit_page, request_page, retention_settings
-from sprawa.web import format as _format  # noqa: F401 (registers the template helpers)
+from sprawa.web.format import IDENTITY_LABELS
 from sprawa.web.render import CurrentPageUser, PageUser, render
 
 router = APIRouter(include_in_schema=False)
@@ -30,17 +30,19 @@ TokenPath = Annotated[str, Path(min_length=10, max_length=300)]
 
 KIND_LABELS = {"access": "Dostęp do danych (eksport)", "erasure": "Usunięcie danych"}
 STATUS_LABELS = {"open": "otwarte", "completed": "zakończone", "rejected": "odrzucone"}
-IDENTITY_LABELS = {
-    "email": "E-mail",
-    "phone": "Telefon",
-    "whatsapp": "WhatsApp",
-    "allegro_login": "Login Allegro",
-    "messenger_psid": "Messenger (PSID)",
-    "instagram_id": "Instagram",
-    "shop_customer": "Konto w sklepie",
-    "visitor": "Czat (gość)",
-}
 CHANNEL_LABELS = {"email": "e-mail", "sms": "SMS", "whatsapp": "WhatsApp", "messenger": "Messenger"}
+# What an audit entry is about (the log's subject_type codes stay visible for filtering).
+SUBJECT_LABELS = {
+    "case": "Sprawa",
+    "customer": "Klient",
+    "attachment": "Załącznik",
+    "user": "Użytkownik",
+    "team": "Zespół",
+    "channel": "Kanał",
+    "workspace": "Ustawienia",
+    "api_token": "Token API",
+    "policy": "Zasady",
+}
 
 
 def _admin_only(request: Request, user: PageUser) -> HTMLResponse:
@@ -143,7 +145,13 @@ def audit_view(
     return render(
         request,
         "privacy/audit.html",
-        {"entries": entries, "next_seq": next_seq, "filters": filters, "actors": actors},
+        {
+            "entries": entries,
+            "next_seq": next_seq,
+            "filters": filters,
+            "actors": actors,
+            "subject_labels": SUBJECT_LABELS,
+        },
         user=user,
     )
 

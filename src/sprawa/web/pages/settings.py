@@ -36,7 +36,7 @@ from sprawa.web.pages.policy_forms import (
     read_fields,
     read_hours,
 )
-from sprawa.web.render import CurrentPageUser, PageUser, render
+from sprawa.web.render import CurrentPageUser, PageUser, render, request_language
 from sprawa.workspaces.models import PolicyKind, Team
 from sprawa.workspaces.queries import active_policies, readable_teams, teams_out, typed_policy
 from sprawa.workspaces.schemas import POLICY_MODELS, EscalationReason, Weekday
@@ -216,8 +216,10 @@ def _escalation_page(
 
     rules = {rule["reason"]: rule for rule in policy.get("rules", [])}
     teams = {t.id: t.name for t in db.scalars(readable_teams(user.principal).order_by(Team.name))}
+    lang = 0 if request_language(request) == "pl" else 1  # REASON_LABELS carry (Polish, English)
     reasons = [
-        (r.value, REASON_LABELS.get(r, (r.value,))[0], default_priority(r).value) for r in EscalationReason
+        (r.value, REASON_LABELS[r][lang] if r in REASON_LABELS else r.value, default_priority(r).value)
+        for r in EscalationReason
     ]
     context = {
         "policy": policy,
