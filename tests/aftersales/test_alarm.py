@@ -58,7 +58,9 @@ def test_the_alarm_fires_near_the_deadline_once_per_level(db, runtime, workspace
     alarms = [e.data for e in events if e.kind == "aftersales.deadline_alarm"]
     assert [(a["level"], a["deemed_accepted"]) for a in alarms] == [(1, False), (2, False), (3, True)]
     notes = list(db.scalars(select(Note.body_text).where(Note.case_id == complaint.case_id)))
-    assert any("reklamację uważa się za uznaną (art. 7a)" in n for n in notes)
+    assert any(
+        "reklamację uważa się za uznaną (art. 7a), czyli tak, jak klient żądał: naprawa" in n for n in notes
+    )
     # While the complaint is open, the scan keeps itself scheduled.
     pending = db.scalars(select(Job).where(Job.kind == ALARM_KIND, Job.status == JobStatus.PENDING)).all()
     assert len(pending) >= 2

@@ -22,7 +22,10 @@ def _hrefs(page: Page, selector: str) -> list[str]:
 
 def _visit(page: Page, base: str, path: str, failed: list[str]) -> None:
     failed.clear()
-    page.goto(base + path, wait_until="networkidle")
+    # The case view fetches its AI panel and after-sales fragment: wait for the network to settle there;
+    # elsewhere for the page and any htmx request it started on load.
+    page.goto(base + path, wait_until="networkidle" if path.startswith("/app/cases/") else "load")
+    page.wait_for_function("!document.querySelector('.htmx-request')")
     assert failed == [], f"{path}: {failed}"
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], f"{path} scrolls sideways: {width}"
@@ -59,15 +62,15 @@ def test_every_page_from_the_navigation_loads_cleanly(
     paths = _pages(page, base, failed)
     assert {"/app/inbox", "/app/customers", "/app/settings", "/app/privacy", "/app/insights"} <= set(paths)
     assert sum(p.startswith("/app/settings/") for p in paths) >= 8
-    orders_seen = 0
+    orders_seen, customers = 0, []
     for path in paths:
         _visit(page, base, path, failed)
         if path.startswith("/app/cases/"):
+            customers += _hrefs(page, "#cust-h a")
             orders_seen += page.locator(".orders .order").count()
             badges = page.locator(".customer-panel .badge").all_inner_texts()
             assert [b for b in badges if RAW_CODE.match(b.strip())] == [], path
     assert orders_seen > 0  # at least one case showed its customer's orders
 
-    customer = _hrefs(page, "#cust-h a")[0]
-    _visit(page, base, customer, failed)
+    _visit(page, base, customers[0], failed)
     problems.assert_clean()

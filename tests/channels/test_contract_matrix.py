@@ -23,8 +23,12 @@ from sprawa.channels.models import Channel, ChannelKind
 from sprawa.channels.schemas import parse_settings
 from sprawa.db import utcnow
 from sprawa.platform.inbound import InboundEvent
-from sprawa.platform.jobs import Job
-from tests.channels.email.conftest import email_channel, imap, mail, mailbox, sink  # noqa: F401 - fixtures
+from sprawa.platform.jobs import Job, PermanentFailure, RetryLater
+from tests.channels.email.conftest import email_channel as email_channel  # noqa: F401 - fixture
+from tests.channels.email.conftest import imap as imap  # noqa: F401 - fixture
+from tests.channels.email.conftest import mail
+from tests.channels.email.conftest import mailbox as mailbox  # noqa: F401 - fixture
+from tests.channels.email.conftest import sink as sink  # noqa: F401 - fixture
 from tests.channels.email.helpers import poll as poll_mail
 from tests.channels.helpers import channel_worker, drain
 from tests.factories import count_rows, make_channel, make_user
@@ -292,6 +296,33 @@ def test_allegro_threads_page_by_offset_and_every_buyer_message_is_stored(db, ru
     assert count_rows(db, Message) == 50
 
 
+def test_allegro_poll_hit_by_429_or_5xx_moves_no_cursor_and_the_next_poll_loses_nothing(
+    db, runtime, workspace, allegro
+):
+    channel = _allegro_channel(db, runtime, workspace, allegro)
+    allegro.threads = [
+        {
+            "id": f"T{i}",
+            "read": False,
+            "lastMessageDateTime": f"2026-11-23T10:0{i}:00.000Z",
+            "interlocutor": {"login": f"buyer_T{i}"},
+        }
+        for i in (1, 2)
+    ]
+    for i in (1, 2):
+        allegro.messages[f"T{i}"] = [_allegro_message(f"T{i}", 1, i)]
+    allegro.fail_reads = [429]  # the thread list itself
+    with pytest.raises(RetryLater) as limited:
+        _poll_allegro(runtime, channel.id)
+    assert limited.value.retry_after == 1  # Allegro's Retry-After, not a tight loop
+    allegro.fail_reads = [0, 0, 503]  # threads, T2's messages, then T1's messages fail
+    with pytest.raises(RetryLater):
+        _poll_allegro(runtime, channel.id)
+    _poll_allegro(runtime, channel.id)
+    _poll_allegro(runtime, channel.id)
+    assert sorted(db.scalars(select(InboundEvent.provider_key))) == ["msg:T1-M1", "msg:T2-M1"]
+
+
 def test_allegro_dispute_reply_goes_to_the_dispute_and_a_5xx_is_retried_once(db, runtime, workspace, allegro):
     channel = _allegro_channel(db, runtime, workspace, allegro)
     allegro.disputes = [
@@ -328,7 +359,10 @@ def test_allegro_dispute_reply_goes_to_the_dispute_and_a_5xx_is_retried_once(db,
     sent = db.get(Message, reply.id)
     assert sent.delivery_status == DeliveryStatus.SENT, sent.delivery_error
     assert allegro.posted == [
-        ("/sale/disputes/D7/messages", {"text": "Wymienimy towar, prosimy odesłać paczkę.", "type": "REGULAR"})
+        (
+            "/sale/disputes/D7/messages",
+            {"text": "Wymienimy towar, prosimy odesłać paczkę.", "type": "REGULAR"},
+        )
     ]
 
 
@@ -340,8 +374,6 @@ def test_allegro_refused_refresh_token_is_a_clear_error(db, runtime, workspace, 
     }
     channel.credentials_encrypted = runtime.ingest.secrets.seal(stale)
     db.commit()
-    from sprawa.platform.jobs import PermanentFailure
-
     with pytest.raises(PermanentFailure, match="connect the account again"):
         _poll_allegro(runtime, channel.id)
 

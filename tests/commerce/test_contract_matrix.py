@@ -11,20 +11,24 @@ import json
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from sprawa.commerce.allegro.connector import AllegroOrders
 from sprawa.commerce.baselinker.connector import BaseLinker
 from sprawa.commerce.carriers.allegro import shipment_from_tracking
+from sprawa.commerce.carriers.inpost import ShipXTracking
 from sprawa.commerce.carriers.inpost_fake import MemoryParcels, create_app, webhook_body
 from sprawa.commerce.carriers.links import carrier_code, tracking_url
 from sprawa.commerce.errors import ConnectorError, ConnectorProblem
 from sprawa.commerce.models import CommerceEvent, ShipmentState
 from sprawa.commerce.prestashop.connector import PrestaShop
 from sprawa.commerce.service import connector_for
+from sprawa.commerce.shopify.connector import Shopify
 from sprawa.commerce.woocommerce.connector import WooCommerce
 from sprawa.commerce.woocommerce.fake import FakeWooCommerce, make_order
 from sprawa.db import utcnow
@@ -37,6 +41,22 @@ from tests.fakes.shopify import make_order as shopify_order
 
 PAYLOADS = Path(__file__).parents[1] / "fixtures" / "payloads"
 SECRET = "matrix-webhook-secret"
+NUMBER = "602677439331630337653846"
+
+
+class Faults:
+    """An ASGI layer over a fake that has no fault script of its own: the next requests are answered with
+    ``(status, body in the provider's shape, headers)`` from ``script``, the rest reach the fake."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.script: list[tuple[int, dict[str, Any], dict[str, str]]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self.script:
+            status, body, headers = self.script.pop(0)
+            return await JSONResponse(body, status_code=status, headers=headers)(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 # ----------------------------------------------------------------------------------- WooCommerce
@@ -66,7 +86,7 @@ def test_woo_5xx_is_retried_and_a_shop_that_stays_down_is_unreachable(runtime, w
     with pytest.raises(ConnectorError) as err:
         _woo(runtime, woo_fake, env).get_order("2")
     assert err.value.problem == ConnectorProblem.UNREACHABLE
-    assert "HTTP 502" in err.value.detail and "too_many_requests" not in woo_fake.requests[-1]
+    assert "HTTP 502" in err.value.detail
     assert len(woo_fake.fail) == 6  # four attempts, then a clear error instead of hammering the shop
 
 
@@ -144,6 +164,22 @@ def test_shopify_webhook_missing_or_tampered_hmac_stores_nothing(db, workspace, 
         assert connector_for(db, ws, env).get_order("1001").number == "#1001"
 
 
+def test_shopify_5xx_is_retried_and_a_store_that_stays_down_is_unreachable(runtime, env, sleeps):
+    store = FakeShopify()
+    store.orders = [shopify_order(1)]
+    faults = Faults(store.app)
+    with serve(faults) as url:
+        shop = Shopify(env, shop_config(runtime, "shopify", url, access_token="shpat_test"))
+        faults.script = [(502, {"errors": "Bad Gateway"}, {})]
+        assert shop.get_order("1001").number == "#1001"
+        assert len(sleeps) == 1
+        faults.script = [(503, {"errors": "Service Unavailable"}, {"Retry-After": "1"})] * 6
+        with pytest.raises(ConnectorError) as err:
+            shop.get_order("1001")
+    assert err.value.problem == ConnectorProblem.UNREACHABLE and "Service Unavailable" in err.value.detail
+    assert len(faults.script) == 2
+
+
 # ----------------------------------------------------------------------------------- PrestaShop
 
 
@@ -208,13 +244,29 @@ def test_allegro_a_429_that_outlasts_the_budget_is_rate_limited_with_allegros_bo
 # ----------------------------------------------------------------------------------- InPost ShipX
 
 
+def test_inpost_429_waits_for_retry_after_and_a_lasting_limit_is_rate_limited(env, sleeps):
+    store = MemoryParcels()
+    store.add(NUMBER, machine="KRA01M", created=utcnow())
+    faults = Faults(create_app(store))
+    limited = {"status": 429, "error": "too_many_requests", "message": "Too many requests", "details": {}}
+    with serve(faults) as url:
+        shipx = ShipXTracking(env, url)
+        faults.script = [(429, limited, {"Retry-After": "3"})]
+        assert shipx.track(NUMBER).tracking_number == NUMBER
+        assert sleeps and sleeps[0] >= 3
+        faults.script = [(429, limited, {"Retry-After": "3"})] * 6
+        with pytest.raises(ConnectorError) as err:
+            shipx.track(NUMBER)
+    assert err.value.problem == ConnectorProblem.RATE_LIMITED and "too_many_requests" in err.value.detail
+
+
 def test_inpost_webhook_from_outside_shipx_range_is_refused_and_not_stored(db, app, admin, workspace):
     ws = workspace.id
     db.commit()
     with serve(create_app(MemoryParcels())) as url:
         admin.client.put("/api/v1/commerce/carriers", json={"inpost": {"base_url": url}})
         path = f"/api/v1/commerce/webhooks/inpost/{ws}"
-        body = webhook_body("602677439331630337653846", "delivered", utcnow())
+        body = webhook_body(NUMBER, "delivered", utcnow())
         stranger = TestClient(app, client=("203.0.113.9", 4000))
         response = stranger.post(path, content=body)
         assert response.status_code == 403
@@ -231,7 +283,13 @@ def test_allegro_tracking_history_in_the_recorded_shape():
     recorded = json.loads((PAYLOADS / "allegro_carrier_tracking.json").read_text())
     info = shipment_from_tracking("DPD", recorded, "cf-1")
     assert info is not None and info.carrier == "dpd" and info.tracking_number == "0000123456789W"
-    assert [e.code for e in info.events] == ["PENDING", "IN_TRANSIT", "NOTICE_LEFT", "SOMETHING_NEW", "DELIVERED"]
+    assert [e.code for e in info.events] == [
+        "PENDING",
+        "IN_TRANSIT",
+        "NOTICE_LEFT",
+        "SOMETHING_NEW",
+        "DELIVERED",
+    ]
     assert [e.state for e in info.events] == [
         ShipmentState.CREATED,
         ShipmentState.IN_TRANSIT,
@@ -251,7 +309,11 @@ def test_allegro_tracking_history_in_the_recorded_shape():
     ("name", "code", "url"),
     [
         ("DPD Pickup", "dpd", "https://tracktrace.dpd.com.pl/parcelDetails?typ=1&p1=AB%20123%2F4"),
-        ("DHL Parcel Polska", "dhl", "https://www.dhl.com/pl-pl/home/sledzenie.html?tracking-id=AB%20123%2F4"),
+        (
+            "DHL Parcel Polska",
+            "dhl",
+            "https://www.dhl.com/pl-pl/home/sledzenie.html?tracking-id=AB%20123%2F4",
+        ),
         ("Pocztex Kurier 48", "poczta_polska", "https://emonitoring.poczta-polska.pl/?numer=AB%20123%2F4"),
         ("Paczkomaty InPost", "inpost", "https://inpost.pl/sledzenie-przesylek?number=AB%20123%2F4"),
         ("Kurier lokalny", "other", None),

@@ -36,7 +36,13 @@ _NOTES = {
     1: "Reklamacja {number} czeka na odpowiedź — termin mija {due}. Zostały mniej niż 3 dni.",
     2: "Ostatni dzień na odpowiedź w reklamacji {number} (termin {due}).",
     3: "Termin odpowiedzi w reklamacji {number} minął ({due}). Bez odpowiedzi w terminie reklamację uważa "
-    "się za uznaną (art. 7a) — odpowiedz klientowi od razu.",
+    "się za uznaną (art. 7a), czyli tak, jak klient żądał: {remedy} — odpowiedz klientowi od razu.",
+}
+_REMEDIES_PL = {
+    "repair": "naprawa",
+    "replacement": "wymiana",
+    "price_reduction": "obniżenie ceny",
+    "withdrawal": "odstąpienie od umowy (zwrot pieniędzy)",
 }
 
 
@@ -97,7 +103,10 @@ def scan_complaint_deadlines(
                 changes["tags"] = [*(case.tags or []), ALARM_TAG]
             if changes:
                 do_update_case(session, system, case, changes)
-            do_add_note(session, system, case, _NOTES[level].format(number=complaint.number, due=due[:16]))
+            text = _NOTES[level].format(
+                number=complaint.number, due=due[:16], remedy=_REMEDIES_PL.get(str(complaint.remedy), "")
+            )
+            do_add_note(session, system, case, text)
         record_activity(
             session, case, system, "complaint_deadline_alarm", number=complaint.number, level=level
         )

@@ -115,7 +115,16 @@ IDENTITY_LABELS = {
     "shop_customer": "Konto w sklepie",
     "visitor": "Czat (gość)",
 }
+# Why a message joined its case (cases.service / channels.actions.threads record these in English).
+LINK_REASONS = {
+    "same conversation": "ta sama rozmowa",
+    "same conversation, reopened within the window": "ta sama rozmowa, sprawa otwarta ponownie",
+    "same order": "to samo zamówienie",
+    "new matter": "nowa sprawa",
+    "reply to an earlier message": "odpowiedź na wcześniejszą wiadomość",
+}
 LANGUAGE_NAMES = {"pl": "polski", "en": "angielski", "de": "niemiecki", "uk": "ukraiński"}
+ROLE_LABELS = {"owner": "właściciel", "admin": "administrator", "agent": "konsultant", "viewer": "tylko podgląd"}
 FLAG_LABELS = {"vip": "VIP", "watch": "pod obserwacją", "blocked": "zablokowany"}
 
 
@@ -200,6 +209,8 @@ templates.env.globals.update(
     CARRIER_LABELS=CARRIER_LABELS,
     INTENT_LABELS=INTENT_LABELS,
     LANGUAGE_NAMES=LANGUAGE_NAMES,
+    LINK_REASONS=LINK_REASONS,
     IDENTITY_LABELS=IDENTITY_LABELS,
     FLAG_LABELS=FLAG_LABELS,
+    ROLE_LABELS=ROLE_LABELS,
 )

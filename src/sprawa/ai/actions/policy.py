@@ -1,14 +1,17 @@
 """Policy checks of the action layer: the shop's typed policies decide, the shop then may still refuse."""
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sprawa.aftersales.actions.notify import is_sealed
 from sprawa.ai.actions.base import Check, IssueCompensationArgs
 from sprawa.ai.models import CompensationCode
-from sprawa.commerce.base import STATUS_LABELS, OrderDetail, OrderStatus, PaymentMethodKind
+from sprawa.commerce.base import STATUS_LABELS, OrderDetail, OrderLine, OrderStatus, PaymentMethodKind
 from sprawa.workspaces.models import PolicyKind
 from sprawa.workspaces.queries import typed_policy
 from sprawa.workspaces.schemas import (
@@ -126,11 +129,20 @@ def check_return(
             "Zwroty zatwierdza u nas konsultant.",
             "A person approves returns in this shop.",
         )
-    excepted = [line.name for line in order.items if line.withdrawal_exception]
-    data = {"deadline": deadline.isoformat() if deadline else None, "window_days": window}
-    if excepted and not exchange:
-        data["excepted_items"] = excepted
+    data: dict[str, Any] = {"deadline": deadline.isoformat() if deadline else None, "window_days": window}
+    if not exchange:
+        data.update(excepted_data(order.items))
     return Check.allowed(**data)
+
+
+def excepted_data(items: Iterable[OrderLine]) -> dict[str, list[str]]:
+    """Art. 38 items of an order, told apart: sealed goods may come back unopened, the others never."""
+    excepted = [line for line in items if line.withdrawal_exception]
+    found = {
+        "excepted_items": [line.name for line in excepted if not is_sealed(line.withdrawal_exception)],
+        "sealed_items": [line.name for line in excepted if is_sealed(line.withdrawal_exception)],
+    }
+    return {key: names for key, names in found.items() if names}
 
 
 def check_refund_method(

@@ -19,6 +19,7 @@ from sprawa.aftersales.models import IntakeSource, Return, ReturnStatus
 from sprawa.aftersales.service import do_start_return, return_eligibility
 from sprawa.ai.actions import policy
 from sprawa.ai.actions.base import ActionName, ActionStatus, Check, Outcome, StartReturnArgs, Verdict
+from sprawa.ai.actions.policy import excepted_data
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import AuthorKind, Case
 from sprawa.commerce.base import OrderDetail, ReturnLine
@@ -137,11 +138,8 @@ def _eligibility_check(eligibility: Eligibility, order: OrderDetail) -> Check:
     if not eligibility.allowed:
         return Check.approval(f"return_{eligibility.code}", why["pl"], why["en"], why=why, **data)
     chosen = {line.item.external_id for line in eligibility.lines}
-    excepted = [
-        line.name for line in order.items if line.withdrawal_exception and line.external_id not in chosen
-    ]
-    if excepted:
-        data["excepted_items"] = excepted
+    others = [line for line in order.items if line.withdrawal_exception and line.external_id not in chosen]
+    data.update(excepted_data(others))
     return Check.allowed(**data)
 
 

@@ -75,9 +75,9 @@ def return_request(turn: Turn) -> Reply:
         deadline=day_text(date.fromisoformat(deadline), turn.lang) if deadline else "—",
         items=names,
     )
-    excepted = outcome.check.data.get("excepted_items")
-    if excepted:
-        text = f"{turn.say('return_excepted', items=', '.join(excepted))} {text}"
+    for key, template in (("sealed_items", "return_sealed"), ("excepted_items", "return_excepted")):
+        if outcome.check.data.get(key):
+            text = f"{turn.say(template, items=', '.join(outcome.check.data[key]))} {text}"
     turn.facts["return_window_days"] = window
     return ask_confirmation(
         turn,

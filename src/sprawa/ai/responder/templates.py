@@ -220,6 +220,16 @@ T: dict[str, dict[str, str]] = {
         "de": "Hinweis: {items} ist vom Widerrufsrecht ausgenommen (Art. 38 des polnischen "
         "Verbraucherrechtegesetzes).",
     },
+    "return_sealed": {
+        "pl": "Uwaga: {items} można zwrócić tylko w nienaruszonym, zapieczętowanym opakowaniu (art. 38 ustawy "
+        "o prawach konsumenta).",
+        "en": "Please note: {items} can be returned only in its unopened, sealed packaging (art. 38 of the "
+        "Consumer Rights Act).",
+        "uk": "Зверніть увагу: {items} можна повернути лише в неушкодженій запечатаній упаковці (ст. 38 закону "
+        "про права споживачів).",
+        "de": "Hinweis: {items} kann nur in der ungeöffneten, versiegelten Verpackung zurückgegeben werden "
+        "(Art. 38 des polnischen Verbraucherrechtegesetzes).",
+    },
     # --- cancellation and changes ---------------------------------------------------------------------
     "cancel_confirm": {
         "pl": "Zamówienie {number} ({items}) można jeszcze anulować. Czy na pewno anulować? Proszę odpisać „tak”.",

@@ -185,7 +185,7 @@ class IdleWatcher:
                 log.info("imap idle not available: interval polling", extra={"channel_id": channel.id})
                 log.debug("imap idle refused: %s", exc)
                 return
-            except (ConnectionProblem, imaplib.IMAP4.error, OSError) as exc:
+            except Exception as exc:  # a lost connection mostly (OSError, IMAP4.abort): keep watching
                 log.warning(
                     "imap idle connection lost",
                     extra={"channel_id": channel.id, "error": type(exc).__name__, "retry_in": backoff},
@@ -198,8 +198,12 @@ class IdleWatcher:
                     _close(conn)
 
     def wake(self, channel: Channel) -> None:
-        with self.factory.begin() as session:
-            schedule_poll(session, channel, soon=True, after=f"idle:{new_id()}")
+        """Queue a poll now; if the database is busy or away, the interval poll still comes."""
+        try:
+            with self.factory.begin() as session:
+                schedule_poll(session, channel, soon=True, after=f"idle:{new_id()}")
+        except Exception:
+            log.exception("imap idle: could not queue the poll", extra={"channel_id": channel.id})
 
 
 def _fingerprint(channel: Channel) -> str:

@@ -44,6 +44,8 @@ class SmtpSink:
     """``SmtpSink().start()`` accepts mail on 127.0.0.1:``port``; ``mails()`` is what came, oldest first."""
 
     def __init__(self) -> None:
+        # aiosmtpd logs every SMTP command (addresses included) at INFO: keep personal data out of logs.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.handler = _Handler()
         self.port = _free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)

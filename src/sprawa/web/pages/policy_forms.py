@@ -7,6 +7,7 @@ how each kind of field looks on a page and what a problem means to a shop owner.
 
 import typing
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any
@@ -31,6 +32,10 @@ FIELD_LABELS = {
     "store_address": "Adres sklepu stacjonarnego",
     "withdrawal_info_given": "Klienci zostali poinformowani o prawie odstąpienia (inaczej +12 miesięcy)",
     "business_buyers_may_withdraw": "Firmy mogą odstąpić od umowy jak konsumenci",
+    "withdrawal_info_sent_on": "Dzień wysłania informacji o prawie odstąpienia klientom wcześniejszych "
+    "zamówień (RRRR-MM-DD, art. 29 §2)",
+    "cheapest_delivery_price": "Najtańsza zwykła dostawa w sklepie (zł; zwracana przy zwrocie całego "
+    "zamówienia)",
     "allowed_order_states": "Dozwolone w stanach zamówienia",
     "needs_human_approval": "Wymaga zgody konsultanta",
     "allowed_changes": "Dozwolone zmiany",
@@ -95,6 +100,7 @@ class FormField:
     maximum: float | None = None
     step: str = "1"
     max_length: int | None = None
+    optional: bool = False  # ``X | None``: an empty input saves None
 
 
 def _unwrap(annotation: Any) -> tuple[Any, list[Any]]:
@@ -120,6 +126,9 @@ def form_fields(model: type[BaseModel]) -> list[FormField]:
     for name, info in model.model_fields.items():
         annotation, metadata = _unwrap(info.annotation)
         metadata += info.metadata
+        optional = type(None) in typing.get_args(annotation) and len(typing.get_args(annotation)) == 2
+        if optional:
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
         bounds = {type(m): m for m in metadata}
         label = FIELD_LABELS.get(name, name)
         origin = typing.get_origin(annotation)
@@ -134,12 +143,15 @@ def form_fields(model: type[BaseModel]) -> list[FormField]:
                     minimum=getattr(bounds.get(Ge), "ge", None),
                     maximum=getattr(bounds.get(Le), "le", None),
                     step="1" if annotation is int else "0.01",
+                    optional=optional,
                 )
             )
         elif (choices := _choices(annotation)) is not None:
             fields.append(FormField(name, label, "select", [(c, OPTION_LABELS.get(c, c)) for c in choices]))
         elif origin is list and (choices := _choices(_unwrap(typing.get_args(annotation)[0])[0])):
             fields.append(FormField(name, label, "checks", [(c, OPTION_LABELS.get(c, c)) for c in choices]))
+        elif annotation is date and optional:
+            fields.append(FormField(name, label, "text", max_length=10, optional=True))
         elif annotation is str:
             longest = getattr(bounds.get(MaxLen), "max_length", None)
             widget = "textarea" if longest and longest > 500 else "text"
@@ -159,6 +171,8 @@ def read_fields(fields: list[FormField], form: FormData) -> dict[str, Any]:
             data[f.name] = str(form.get(f.name, "")).strip().replace(",", ".")
         else:
             data[f.name] = str(form.get(f.name, "")).strip()
+        if f.optional and data[f.name] == "":
+            data[f.name] = None
     return data
 
 

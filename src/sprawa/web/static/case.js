@@ -299,14 +299,14 @@
           const button = document.createElement("button");
           button.type = "button";
           button.className = "link-button";
-          button.textContent = " " + T("Wykonaj", "Run");
+          button.textContent = T("Wykonaj", "Run");
           button.addEventListener("click", async () => {
             // First click previews the policy check; the second one runs the action.
             const confirm = button.dataset.armed === "1";
             try {
               const out = await S.api(`/api/v1/cases/${caseId}/actions/${a.action}`, { method: "POST", json: { args: a.args || {}, confirm } });
               S.toast(en ? out.message_en : out.message_pl, out.status === "denied" ? "error" : undefined);
-              if (!confirm && out.status === "preview") { button.dataset.armed = "1"; button.textContent = " " + T("Potwierdź", "Confirm"); }
+              if (!confirm && out.status === "preview") { button.dataset.armed = "1"; button.textContent = T("Potwierdź", "Confirm"); }
               if (confirm) soon();
             } catch (error) { S.toast(error.message, "error"); }
           });
