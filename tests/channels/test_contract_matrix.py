@@ -296,6 +296,36 @@ def test_allegro_threads_page_by_offset_and_every_buyer_message_is_stored(db, ru
     assert count_rows(db, Message) == 50
 
 
+def test_allegro_disputes_and_their_messages_page_past_100(db, runtime, workspace, allegro):
+    channel = _allegro_channel(db, runtime, workspace, allegro)
+    allegro.disputes = [
+        {
+            "id": f"D{i}",
+            "subject": {"name": "Reklamacja"},
+            "status": "ONGOING",
+            "buyer": {"id": str(i), "login": f"buyer_{i}"},
+            "checkoutForm": {"id": f"cf-{i}"},
+            "lastMessageCreationDate": f"2026-11-23T11:{i % 60:02d}:00.000Z",
+        }
+        for i in range(1, 106)
+    ]
+    for i in range(1, 106):
+        count = 130 if i == 105 else 1
+        allegro.dispute_messages[f"D{i}"] = [
+            {
+                "id": f"D{i}-M{n}",
+                "text": f"Wiadomość {n}",
+                "author": {"login": f"buyer_{i}", "role": "BUYER"},
+                "createdAt": "2026-11-23T11:00:00.000Z",
+            }
+            for n in range(count)
+        ]
+    _poll_allegro(runtime, channel.id)
+    _poll_allegro(runtime, channel.id)
+    keys = db.scalars(select(InboundEvent.provider_key)).all()
+    assert len(keys) == len(set(keys)) == 104 + 130
+
+
 def test_allegro_poll_hit_by_429_or_5xx_moves_no_cursor_and_the_next_poll_loses_nothing(
     db, runtime, workspace, allegro
 ):

@@ -164,3 +164,18 @@ def test_order_context_refreshes_or_says_the_data_is_stale(db, workspace, woo, f
     assert health[0]["source"] == "shop" and health[0]["ok"] is False
     assert health[0]["message"]["pl"].startswith("Nie udało się połączyć ze sklepem")
     assert db.scalars(select(ConnectorHealth)).one().problem == "unreachable"
+
+
+def test_a_note_is_not_posted_twice_after_a_5xx_but_a_read_is_retried(woo, fake, sleeps):
+    """A POST that creates a row is not sent again when the shop may have taken it (5xx); reads are."""
+    note = {"note": "Klient prosi o fakturę", "customer_note": False}
+    fake.fail = [(502, {})]
+    with pytest.raises(ConnectorError) as err:
+        woo.api.json("POST", "/orders/7/notes", json=note, repeatable=False)
+    assert err.value.problem == ConnectorProblem.UNREACHABLE
+    assert sum(r.startswith("POST") for r in fake.requests) == 1
+    fake.fail = [(429, {"Retry-After": "1"})]  # refused, so certainly not taken: sent again
+    woo.api.json("POST", "/orders/7/notes", json=note, repeatable=False)
+    assert [n["note"] for n in fake.notes[7]] == ["Klient prosi o fakturę"]
+    fake.fail = [(503, {})]
+    assert woo.get_order("5").number == "5"

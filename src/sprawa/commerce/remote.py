@@ -122,7 +122,10 @@ class ApiClient:
         if seconds > 0:
             self.env.sleep(seconds)
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, path: str, *, repeatable: bool = True, **kwargs: Any) -> httpx.Response:
+        """One call with the platform's rate limit, backoff and token renewal. ``repeatable=False`` marks a
+        write that would happen twice if sent twice (a POST that creates a row): it is sent again only when
+        the platform certainly did not take it (429, or no connection was made), not after a timeout, 5xx."""
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
         extra = kwargs.pop("headers", {})
         if self.reauth_due:
@@ -140,7 +143,7 @@ class ApiClient:
             except BlockedDestination as exc:
                 raise ConnectorError(ConnectorProblem.UNREACHABLE, str(exc)) from exc
             except httpx.HTTPError as exc:
-                if attempt + 1 >= MAX_ATTEMPTS:
+                if attempt + 1 >= MAX_ATTEMPTS or not (repeatable or isinstance(exc, httpx.ConnectError)):
                     raise ConnectorError(ConnectorProblem.UNREACHABLE, f"{type(exc).__name__}") from exc
                 self.wait(backoff_seconds(attempt, base=0.2, cap=5), ConnectorProblem.UNREACHABLE, str(exc))
                 continue
@@ -157,7 +160,7 @@ class ApiClient:
                     else ConnectorProblem.UNREACHABLE
                 )
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                if attempt + 1 >= MAX_ATTEMPTS:
+                if attempt + 1 >= MAX_ATTEMPTS or not (repeatable or response.status_code == 429):
                     raise ConnectorError(problem, _error_text(response), retry_after=retry_after)
                 self.wait(
                     backoff_seconds(attempt, retry_after, base=0.2, cap=5), problem, _error_text(response)

@@ -124,7 +124,12 @@ LINK_REASONS = {
     "reply to an earlier message": "odpowiedź na wcześniejszą wiadomość",
 }
 LANGUAGE_NAMES = {"pl": "polski", "en": "angielski", "de": "niemiecki", "uk": "ukraiński"}
-ROLE_LABELS = {"owner": "właściciel", "admin": "administrator", "agent": "konsultant", "viewer": "tylko podgląd"}
+ROLE_LABELS = {
+    "owner": "właściciel",
+    "admin": "administrator",
+    "agent": "konsultant",
+    "viewer": "tylko podgląd",
+}
 FLAG_LABELS = {"vip": "VIP", "watch": "pod obserwacją", "blocked": "zablokowany"}
 
 

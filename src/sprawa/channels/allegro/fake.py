@@ -135,10 +135,12 @@ class _Handler(BaseHTTPRequestHandler):
             offset, limit = int(query.get("offset", 0)), int(query.get("limit", 20))
             newest_first = sorted(messages, key=lambda m: m["createdAt"], reverse=True)
             return self._reply(200, {"messages": newest_first[offset : offset + limit]})
+        offset, limit = int(query.get("offset", 0)), int(query.get("limit", 10))
         if path == ["sale", "disputes"]:
-            return self._reply(200, {"disputes": self.server.disputes})
+            return self._reply(200, {"disputes": self.server.disputes[offset : offset + limit]})
         if len(path) == 4 and path[:2] == ["sale", "disputes"]:
-            return self._reply(200, {"messages": self.server.dispute_messages.get(path[2], [])})
+            found = self.server.dispute_messages.get(path[2], [])
+            return self._reply(200, {"messages": found[offset : offset + limit]})
         if len(path) == 3 and path[:2] == ["order", "checkout-forms"]:
             return self._reply(200, self.server.forms.get(path[2], {"id": path[2], "buyer": {}}))
         self._reply(404, {"errors": [{"code": "NotFound"}]})

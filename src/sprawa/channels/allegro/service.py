@@ -36,6 +36,7 @@ from sprawa.platform.inbound import record_inbound
 from sprawa.platform.jobs import PermanentFailure, RetryLater
 
 PAGE = 20
+DISPUTE_PAGE = 100
 REFRESH_BEFORE = timedelta(hours=1)
 MARKETING = re.compile(
     r"(promocj|rabat\w* na (kolejne|następne)|kod rabatow|newsletter|zapisz się|odwiedź nasz (sklep|stronę)|"
@@ -141,42 +142,41 @@ class AllegroAdapter:
     def _thread_messages(
         self, settings: dict[str, Any], token: str, thread_id: str, since: datetime | None
     ) -> list[dict[str, Any]]:
-        """Every message after ``since``: Allegro gives at most 20 a page, so page on by offset."""
+        """Every message after ``since`` (Allegro gives at most 20 a page)."""
+        params = {"after": since.isoformat().replace("+00:00", "Z")} if since is not None else {}
+        path = f"/messaging/threads/{thread_id}/messages"
+        return self._all_pages(settings, token, path, "messages", PAGE, params)
+
+    def _all_pages(
+        self,
+        settings: dict[str, Any],
+        token: str,
+        path: str,
+        key: str,
+        limit: int,
+        params: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """A whole list resource, paged by ``offset`` until a page comes back short."""
         found: list[dict[str, Any]] = []
         while True:
-            params: dict[str, Any] = {"limit": PAGE, "offset": len(found)}
-            if since is not None:
-                params["after"] = since.isoformat().replace("+00:00", "Z")
-            path = f"/messaging/threads/{thread_id}/messages"
-            page = call(self.http, settings, token, "GET", path, params=params).get("messages") or []
+            query = {**(params or {}), "limit": limit, "offset": len(found)}
+            page = call(self.http, settings, token, "GET", path, params=query).get(key) or []
             found += page
-            if len(page) < PAGE:
+            if len(page) < limit:
                 return found
 
     def _poll_disputes(
         self, factory: sessionmaker[Session], channel: Channel, settings: dict[str, Any], token: str
     ) -> None:
         since = _cursor_time(factory, channel, "allegro:disputes")
-        disputes = (
-            call(self.http, settings, token, "GET", "/sale/disputes", params={"limit": 100}).get("disputes")
-            or []
-        )
+        disputes = self._all_pages(settings, token, "/sale/disputes", "disputes", DISPUTE_PAGE)
         newest = since
         for dispute in disputes:
             last = _iso(dispute.get("lastMessageCreationDate"))
             if since is not None and last is not None and last <= since:
                 continue
-            messages = (
-                call(
-                    self.http,
-                    settings,
-                    token,
-                    "GET",
-                    f"/sale/disputes/{dispute['id']}/messages",
-                    params={"limit": 100},
-                ).get("messages")
-                or []
-            )
+            path = f"/sale/disputes/{dispute['id']}/messages"
+            messages = self._all_pages(settings, token, path, "messages", DISPUTE_PAGE)
             with factory.begin() as session:
                 for message in messages:
                     if (message.get("author") or {}).get("role") != "BUYER":

@@ -403,6 +403,7 @@ class PrestaShop(RemoteConnector):
         created = self.api.json(
             "POST",
             "/customer_messages",
+            repeatable=False,
             params={"output_format": "JSON"},
             content=body.encode(),
             headers={"Content-Type": "application/xml"},

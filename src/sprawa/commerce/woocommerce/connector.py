@@ -333,7 +333,10 @@ class WooCommerce(RemoteConnector):
         order = self.get_order(number)
         if order is not None:
             self.api.json(
-                "POST", f"/orders/{order.external_id}/notes", json={"note": note, "customer_note": False}
+                "POST",
+                f"/orders/{order.external_id}/notes",
+                json={"note": note, "customer_note": False},
+                repeatable=False,
             )
 
     def cancel_order(self, number: str, *, reason: str) -> ActionResult:
@@ -341,7 +344,12 @@ class WooCommerce(RemoteConnector):
         if refusal or order is None:
             return refusal  # type: ignore[return-value]
         data = self.api.json("PUT", f"/orders/{order.external_id}", json={"status": "cancelled"})
-        self.api.json("POST", f"/orders/{order.external_id}/notes", json={"note": f"Anulowano: {reason}"})
+        self.api.json(
+            "POST",
+            f"/orders/{order.external_id}/notes",
+            json={"note": f"Anulowano: {reason}"},
+            repeatable=False,
+        )
         return ActionResult.done(
             order_detail(data), "Zamówienie zostało anulowane.", "The order has been cancelled."
         )
