@@ -242,7 +242,7 @@ class Worker:
     backoff_base: float = 1.0
     backoff_cap: float = 3600.0
     tx_handlers: dict[str, TxHandler] = field(default_factory=dict)
-    # How long one shared transaction may run; None: 50 ms on SQLite (its single write lock is held
+    # How long one shared transaction may run; None: 20 ms on SQLite (its single write lock is held
     # meanwhile, and webhook answers wait behind it), 1 s on PostgreSQL (row locks only).
     tx_budget_seconds: float | None = None
 
@@ -251,7 +251,7 @@ class Worker:
         bind = self.factory.kw.get("bind")
         sqlite = bind is None or bind.dialect.name == "sqlite"
         if self.tx_budget_seconds is None:
-            self.tx_budget_seconds = 0.05 if sqlite else 1.0
+            self.tx_budget_seconds = 0.02 if sqlite else 1.0
         # Between two shared transactions on SQLite the worker lets go of the write lock for a moment:
         # other processes' writers (webhook answers) get in instead of waiting for the whole batch.
         self._tx_pause = 0.004 if sqlite else 0.0
