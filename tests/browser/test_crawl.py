@@ -8,7 +8,7 @@ as words, never as the connector's codes (``in_transit``, ``bank_transfer``).
 import re
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer, PageProblems, login
 
@@ -25,7 +25,7 @@ def _visit(page: Page, base: str, path: str, failed: list[str]) -> None:
     # The case view fetches its AI panel and after-sales fragment: wait for the network to settle there;
     # elsewhere for the page and any htmx request it started on load.
     page.goto(base + path, wait_until="networkidle" if path.startswith("/app/cases/") else "load")
-    page.wait_for_function("!document.querySelector('.htmx-request')")
+    expect(page.locator(".htmx-request")).to_have_count(0)  # (a locator wait: the strict CSP forbids eval)
     assert failed == [], f"{path}: {failed}"
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], f"{path} scrolls sideways: {width}"
