@@ -122,6 +122,13 @@ def test_queues_report_and_pages(db, runtime, workspace, channel, agent) -> None
     assert db.get(Case, ids[2]).priority == "high"
     badges = complaint_badges(db, agent.principal, [ids[2], "no-such-case"])
     assert list(badges) == [ids[2]] and badges[ids[2]].overdue is True  # the nearest of the case's two
+    html = agent.client.get("/app/aftersales/report").text
+    assert "reklamacja: wymiana" in html and "zwrot: bez podania przyczyny" in html
+    assert "replacement" not in html
+    agent.client.cookies.set("sprawa_lang", "en")
+    html = agent.client.get("/app/aftersales/report").text
+    assert "complaint: replacement" in html and "return: no reason given" in html
+    assert "reklamacja:" not in html and "zwrot:" not in html
 
 
 def test_a_company_order_is_shown_to_the_agent_and_waits_for_a_person(

@@ -100,3 +100,16 @@ def test_assist_and_draft(db, runtime, chat, agent):  # type: ignore[no-untyped-
     assert "Sprawa #" in assist["summary"]
     draft = agent.client.post(f"/api/v1/cases/{case.id}/ai/draft").json()
     assert "13,99 zł" in draft["text"] and draft["chosen"] == "knowledge_answer"
+
+
+def test_assist_summary_names_the_topic_and_order_status_in_the_ui_language(db, runtime, chat, agent):  # type: ignore[no-untyped-def]
+    case = _answered_case(db, runtime, chat)
+    url = f"/api/v1/cases/{case.id}/ai/assist"
+    summary = agent.client.get(url).json()["summary"]
+    assert "Temat (AI): status zamówienia" in summary and "Zamówienia: 100101 (wysłane)" in summary
+    assert "order_status" not in summary and "(shipped)" not in summary
+    agent.client.cookies.set("sprawa_lang", "en")
+    summary = agent.client.get(url).json()["summary"]
+    assert summary.startswith(f"Case #{case.number}: ")
+    assert "Topic (AI): order status" in summary and "Orders: 100101 (shipped)" in summary
+    assert "Zamówienia" not in summary and "order_status" not in summary

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 from sqlalchemy.orm import Session
 
@@ -120,3 +121,37 @@ def test_dashboard_page_renders_svg_charts_and_links(db: Session, workspace, adm
         and f"/app/cases/{week.cases['C4'].id}" in drill.text
     )
     assert f"/app/cases/{week.cases['C2'].id}" not in drill.text
+
+
+def test_dashboard_and_drill_down_speak_the_ui_language(db: Session, workspace, admin: Actor) -> None:  # type: ignore[no-untyped-def]
+    seeded(db, workspace)
+    drill = admin.client.get(f"/app/insights/cases?{WEEK}&metric=cases&part=num").text
+    assert "Data otwarcia" in drill and "Czeka na klienta" in drill and "Rozwiązana" in drill
+    assert "pending_customer" not in drill and ">resolved<" not in drill and " UTC<" not in drill
+    assert re.search(r"<td>\d\d\.01\.2026 \d\d:\d\d</td>", drill)
+    reason = admin.client.get(f"/app/insights/cases?{WEEK}&metric=escalation_reason&part=low_confidence")
+    assert "Powody eskalacji AI: Niska pewność AI" in reason.text
+    assert "Niska pewność AI" in admin.client.get(f"/app/insights?{WEEK}").text
+
+    admin.client.cookies.set("sprawa_lang", "en")
+    page = admin.client.get(f"/app/insights?{WEEK}").text
+    assert "Low AI confidence" in page and "Niska pewność AI" not in page
+    assert "Order status" in page and "Status zamówienia" not in page
+    drill = admin.client.get(f"/app/insights/cases?{WEEK}&metric=cases&part=num").text
+    assert "Opened" in drill and "Waiting for customer" in drill and "Resolved" in drill
+    assert "Czeka na klienta" not in drill and "pending_customer" not in drill
+    reason = admin.client.get(f"/app/insights/cases?{WEEK}&metric=escalation_reason&part=low_confidence")
+    assert "AI escalation reasons: Low AI confidence" in reason.text
+
+
+def test_every_nlu_intent_has_a_label_in_both_languages() -> None:
+    from sprawa.ai.nlu.dataset import INTENTS, UNKNOWN
+    from sprawa.insights.queries import INTENT_LABELS, REASON_LABELS
+    from sprawa.web.translate import catalog
+    from sprawa.workspaces.schemas import EscalationReason
+
+    assert set(INTENTS) | {UNKNOWN} <= set(INTENT_LABELS)
+    assert set(EscalationReason) <= set(REASON_LABELS)
+    polish = [*INTENT_LABELS.values(), *REASON_LABELS.values()]
+    assert len(set(INTENT_LABELS.values())) == len(INTENT_LABELS)
+    assert not [p for p in polish if p not in catalog("en")]

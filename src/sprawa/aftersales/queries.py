@@ -30,7 +30,7 @@ from sprawa.aftersales.schemas import (
     ReturnOut,
     ReturnQueueRow,
 )
-from sprawa.aftersales.tasks import alarm_level
+from sprawa.aftersales.tasks import _REMEDIES_PL, alarm_level
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import Case
 from sprawa.cases.queries import access_case
@@ -398,7 +398,7 @@ def report(
     )
     reasons: Counter[tuple[str, str]] = Counter()
     for c in complaints:
-        reasons[(c.item_name, f"reklamacja: {c.remedy}")] += 1
+        reasons[(c.item_name, f"reklamacja: {_REMEDIES_PL.get(str(c.remedy), c.remedy)}")] += 1
     by_id = {r.id: r for r in returns}
     for start in range(0, len(returns), 500):
         for return_id, name in session.execute(

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Cookie, Path
 from fastapi.encoders import jsonable_encoder
 
 from sprawa.ai.actions.base import ActionName
@@ -26,9 +26,16 @@ def get_ai(case_id: CaseId, db: DbSession, principal: CurrentPrincipal) -> dict[
 
 
 @router.get("/cases/{case_id}/ai/assist")
-def get_assist(case_id: CaseId, db: DbSession, principal: CurrentPrincipal, env: ShopEnv) -> dict[str, Any]:
-    """Summary, mood trend, facts, suggested actions with their policy verdicts, relevant articles."""
-    return jsonable_encoder(assist(db, access_case(db, principal, case_id), env))
+def get_assist(
+    case_id: CaseId,
+    db: DbSession,
+    principal: CurrentPrincipal,
+    env: ShopEnv,
+    sprawa_lang: Annotated[str, Cookie(max_length=8)] = "pl",
+) -> dict[str, Any]:
+    """Summary (in the UI's language: the agent UI's cookie), mood trend, facts, suggested actions with
+    their policy verdicts, relevant articles."""
+    return jsonable_encoder(assist(db, access_case(db, principal, case_id), env, sprawa_lang))
 
 
 @router.post("/cases/{case_id}/ai/draft")

@@ -104,7 +104,7 @@ def flag_counts(session: Session, principal: Principal) -> dict[str, Any]:
     }
 
 
-def assist(session: Session, case: Case, env: ConnectorEnv | None = None) -> dict[str, Any]:
+def assist(session: Session, case: Case, env: ConnectorEnv | None = None, lang: str = "pl") -> dict[str, Any]:
     """For the agent: summary, mood trend, facts, suggested actions (with their policy verdicts), articles."""
     from sprawa.ai.retrieval import search
 
@@ -137,7 +137,7 @@ def assist(session: Session, case: Case, env: ConnectorEnv | None = None) -> dic
         else []
     )
     return {
-        "summary": _summary(case, state, trail, orders),
+        "summary": _summary(case, state, trail, orders, lang),
         "intent": case.intent,
         "language": case.language,
         "mood": {
@@ -167,15 +167,39 @@ def assist(session: Session, case: Case, env: ConnectorEnv | None = None) -> dic
     }
 
 
-def _summary(case: Case, state: dict[str, Any], trail: list[dict[str, Any]], orders: list[Order]) -> str:
-    lines = [f"Sprawa #{case.number}: {case.subject}"]
+#: The summary's lines (Polish, English); intents and order statuses use the workspace's labels.
+_SUMMARY_TEXT = {
+    "case": ("Sprawa #{number}: {subject}", "Case #{number}: {subject}"),
+    "intent": ("Temat (AI): {intent}", "Topic (AI): {intent}"),
+    "orders": ("Zamówienia: {orders}", "Orders: {orders}"),
+    "handed_off": ("AI: przekazała sprawę człowiekowi", "AI: handed the case to a person"),
+    "stopped": ("AI: nie odpowiada w tej sprawie", "AI: not answering in this case"),
+}
+
+
+def _summary(
+    case: Case, state: dict[str, Any], trail: list[dict[str, Any]], orders: list[Order], lang: str = "pl"
+) -> str:
+    from sprawa.web.format import INTENT_LABELS, ORDER_STATUS_LABELS
+    from sprawa.web.translate import translate
+
+    english = lang == "en"
+
+    def text(key: str, **values: object) -> str:
+        return _SUMMARY_TEXT[key][english].format(**values)
+
+    def label(labels: dict[str, str], code: str) -> str:
+        return translate(labels.get(code, code), "en" if english else "pl")
+
+    lines = [text("case", number=case.number, subject=case.subject)]
     if case.intent:
-        lines.append(f"Temat (AI): {case.intent}")
+        lines.append(text("intent", intent=label(INTENT_LABELS, case.intent)))
     lines += [d["summary"] for d in trail if d["step"] in ("reply", "escalate") and d["summary"]][-5:]
     if orders:
-        lines.append("Zamówienia: " + ", ".join(f"{o.number} ({o.status})" for o in orders[:5]))
-    if state["mode"] != "active":
-        lines.append(f"AI: {state['mode']} ({state.get('mode_reason') or ''})".strip())
+        listed = ", ".join(f"{o.number} ({label(ORDER_STATUS_LABELS, o.status)})" for o in orders[:5])
+        lines.append(text("orders", orders=listed))
+    if state["mode"] in ("handed_off", "stopped"):
+        lines.append(text(str(state["mode"])))
     return "\n".join(lines)
 
 

@@ -136,18 +136,28 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: Topics as the NLU names them (``sprawa.ai.nlu.dataset.INTENTS`` and ``unknown``), then the older codes
+#: the demo history (``insights.actions.history``) still writes. English in i18n/en/insights.json.
 INTENT_LABELS = {
     "order_status": "Status zamówienia",
-    "return": "Zwrot",
+    "cancel_order": "Anulowanie zamówienia",
+    "change_order": "Zmiana zamówienia",
+    "return_request": "Prośba o zwrot",
     "complaint": "Reklamacja",
+    "refund_status": "Status zwrotu pieniędzy",
+    "product_question": "Pytanie o produkt",
+    "shipping_info": "Dostawa",
+    "payment_issue": "Problem z płatnością",
     "invoice": "Faktura",
+    "store_info": "Informacje o sklepie",
+    "human_request": "Prośba o człowieka",
+    "other": "Inne",
+    "unknown": "Nierozpoznany temat",
+    "return": "Zwrot",
     "payment": "Płatność",
     "address_change": "Zmiana adresu",
     "cancel": "Anulowanie",
-    "product": "Pytanie o produkt",
-    "change_order": "Zmiana zamówienia",
-    "return_request": "Prośba o zwrot",
-    "other": "Inne",
+    "product": "Produkt",
 }
 
 REASON_LABELS = {

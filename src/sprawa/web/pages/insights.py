@@ -34,6 +34,7 @@ from sprawa.insights.queries import (
 from sprawa.insights.schemas import Filters, MetricOut, Period
 from sprawa.insights.tasks import SWEEP_SECONDS, schedule_sweep
 from sprawa.platform.errors import AppError
+from sprawa.web import format as _format  # noqa: F401 (registers the template helpers)
 from sprawa.web.render import CurrentPageUser, PageUser, render
 
 router = APIRouter(include_in_schema=False)
@@ -45,6 +46,15 @@ LOWER_IS_BETTER = frozenset(
     | {"sla_first_response", "sla_resolution", "backlog"}
 )
 DRILL_PART = {"fcr": "num", "ai_resolution": "num", "escalation": "num", "reopen": "num", "csat": "num"}
+#: Titles of the drill-downs that are not a headline number (those take their label from DEFINITIONS).
+DRILL_TITLES = {
+    "hour": "Nowe sprawy o godzinie",
+    "escalation_reason": "Powody eskalacji AI",
+    "pending": "Sprawy w trakcie oceny",
+    "flags": "Oznaczenia odpowiedzi AI",
+    "drafts": "Szkice AI, po których konsultant odpisał",
+    "unanswered": "Pytania bez odpowiedzi w wiedzy sklepu",
+}
 
 
 def page_reader(runtime: RuntimeDep, user: CurrentPageUser) -> Iterator[Session]:
@@ -135,7 +145,8 @@ def drill_page(
         {
             "metric": metric,
             "part": part,
-            "label": DEFINITIONS.get(metric, (metric, ""))[0],
+            "label": DRILL_TITLES.get(metric) or DEFINITIONS.get(metric, (metric, ""))[0],
+            "detail": drill_detail(metric, part),
             "rows": rows,
             "total": len(set(ids)),
             "period": report.period,
@@ -146,6 +157,15 @@ def drill_page(
         },
         user=user,
     )
+
+
+def drill_detail(metric: str, part: str) -> str:
+    """Which group of the number the drill-down shows, in Polish (the template translates it)."""
+    if metric == "escalation_reason":
+        return REASON_LABELS.get(part, part)
+    if metric == "hour" and part.isdigit():
+        return f"{int(part):02d}:00"
+    return ""
 
 
 # ------------------------------------------------------------------------------------------ context
@@ -477,7 +497,7 @@ def hbar_chart(rows: list[tuple[str, float, str | None]]) -> dict[str, Any]:
         {
             "y": 4 + i * row_h,
             "w": max(1.0, (WIDTH - label_w - 60) * value / top),
-            "label": label[:28],
+            "label": label,
             "value": f"{value:.0f}",
             "href": href,
             "text_x": label_w + max(1.0, (WIDTH - label_w - 60) * value / top) + 6,
