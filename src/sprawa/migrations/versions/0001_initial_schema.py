@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 23:11:58.060969
+Create Date: 2026-11-23 21:04:52.489127
 """
 
 from collections.abc import Sequence
@@ -631,8 +631,6 @@ def upgrade() -> None:
     sa.Column('goods_received_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('proof_of_sending_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('refund_amount', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('refund_items_amount', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('refund_delivery_amount', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('refund_method', sa.String(length=32), nullable=True),
     sa.Column('refund_due_by', sa.Date(), nullable=False),
@@ -640,7 +638,6 @@ def upgrade() -> None:
     sa.Column('refund_reference', sa.String(length=100), nullable=True),
     sa.Column('refunded_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('shop_reference', sa.String(length=64), nullable=True),
-    sa.Column('marketplace_return_id', sa.String(length=64), nullable=True),
     sa.Column('auto_approved', sa.Boolean(), nullable=False),
     sa.Column('review_reasons', sa.JSON(), nullable=False),
     sa.Column('rejection_reason', sa.Text(), nullable=True),
@@ -656,7 +653,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_aftersales_returns_order_id_orders'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_aftersales_returns_workspace_id_workspaces'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_aftersales_returns')),
-    sa.UniqueConstraint('workspace_id', 'marketplace_return_id', name=op.f('uq_aftersales_returns_workspace_id_marketplace_return_id')),
     sa.UniqueConstraint('workspace_id', 'number', name=op.f('uq_aftersales_returns_workspace_id_number'))
     )
     with op.batch_alter_table('aftersales_returns', schema=None) as batch_op:
@@ -765,10 +761,6 @@ def upgrade() -> None:
     sa.Column('fcr', sa.Boolean(), nullable=False),
     sa.Column('ai_resolved', sa.Boolean(), nullable=False),
     sa.Column('escalation_reasons', sa.JSON(), nullable=False),
-    sa.Column('drafts', sa.Integer(), nullable=False),
-    sa.Column('drafts_used', sa.Integer(), nullable=False),
-    sa.Column('drafts_edited', sa.Integer(), nullable=False),
-    sa.Column('unnecessary_escalation', sa.Boolean(), nullable=False),
     sa.Column('first_response_due_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('resolution_due_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('computed_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
@@ -798,23 +790,6 @@ def upgrade() -> None:
     with op.batch_alter_table('case_orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_orders_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_orders_workspace_id'), ['workspace_id'], unique=False)
-
-    op.create_table('case_reads',
-    sa.Column('workspace_id', sa.String(length=26), nullable=False),
-    sa.Column('user_id', sa.String(length=26), nullable=False),
-    sa.Column('case_id', sa.String(length=26), nullable=False),
-    sa.Column('seen_inbound_at', sprawa.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('read_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('id', sa.String(length=26), nullable=False),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_reads_case_id_cases'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_case_reads_user_id_users'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_case_reads_workspace_id_workspaces'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_reads')),
-    sa.UniqueConstraint('user_id', 'case_id', name=op.f('uq_case_reads_user_id_case_id'))
-    )
-    with op.batch_alter_table('case_reads', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_case_reads_case_id'), ['case_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_case_reads_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('compensation_codes',
     sa.Column('workspace_id', sa.String(length=26), nullable=False),
@@ -1182,13 +1157,9 @@ def upgrade() -> None:
     sa.Column('prompt_version', sa.String(length=32), nullable=True),
     sa.Column('policy_version', sa.String(length=64), nullable=True),
     sa.Column('latency_ms', sa.Integer(), nullable=True),
-    sa.Column('draft_use', sa.String(length=16), nullable=True),
-    sa.Column('draft_similarity', sa.Double(), nullable=True),
-    sa.Column('draft_reply_id', sa.String(length=26), nullable=True),
     sa.Column('created_at', sprawa.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_ai_decisions_case_id_cases'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['draft_reply_id'], ['messages.id'], name=op.f('fk_ai_decisions_draft_reply_id_messages'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['reply_message_id'], ['messages.id'], name=op.f('fk_ai_decisions_reply_message_id_messages'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_ai_decisions_workspace_id_workspaces'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ai_decisions'))
@@ -1547,11 +1518,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_compensation_codes_customer')
 
     op.drop_table('compensation_codes')
-    with op.batch_alter_table('case_reads', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_case_reads_workspace_id'))
-        batch_op.drop_index(batch_op.f('ix_case_reads_case_id'))
-
-    op.drop_table('case_reads')
     with op.batch_alter_table('case_orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_orders_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_case_orders_order_id'))
