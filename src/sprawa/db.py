@@ -190,11 +190,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            # In WAL mode NORMAL syncs at checkpoints, not at every commit: a committed transaction
-            # survives the process being killed at any moment (the WAL is written before COMMIT
-            # returns); a power cut or kernel crash may lose the last commits, never the database's
-            # consistency. (FULL would add an fsync of ~4 ms to every webhook answer here.)
-            cur.execute("PRAGMA synchronous=NORMAL")
+            # FULL: every commit is on disk before it returns, so what was acknowledged survives a power
+            # cut or kernel crash too (NORMAL would only survive the process being killed; it would save
+            # an fsync of a few ms per commit).
+            cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
             cur.close()
