@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from sprawa.aftersales.actions.eligibility import LineRequest
-from sprawa.aftersales.models import Remedy, ReturnStatus
+from sprawa.aftersales.models import Remedy, Return, ReturnStatus
 from sprawa.aftersales.queries import complaint_badges
 from sprawa.aftersales.service import do_register_complaint, do_start_return
 from sprawa.auth.schemas import Principal
@@ -129,6 +129,12 @@ def test_queues_report_and_pages(db, runtime, workspace, channel, agent) -> None
     html = agent.client.get("/app/aftersales/report").text
     assert "complaint: replacement" in html and "return: no reason given" in html
     assert "reklamacja:" not in html and "zwrot:" not in html
+    db.scalars(select(Return)).first().status = ReturnStatus.REFUNDED
+    db.commit()
+    assert '<span class="badge">refunded: 1</span>' in agent.client.get("/app/aftersales/report").text
+    agent.client.cookies.set("sprawa_lang", "pl")
+    html = agent.client.get("/app/aftersales/report").text
+    assert '<span class="badge">pieniądze zwrócone: 1</span>' in html
 
 
 def test_a_company_order_is_shown_to_the_agent_and_waits_for_a_person(

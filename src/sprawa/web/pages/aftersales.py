@@ -100,6 +100,7 @@ LABELS = {
     "gift_card": "karta podarunkowa",
 }
 COMPLAINT_LABELS = LABELS | {"received": "czeka na odpowiedź", "rejected": "nie uznać"}
+COMPLAINT_OUTCOMES = {"accepted": "uznane", "rejected": "nieuznane"}
 
 METHODS = {
     ReturnMethod.PACZKOMAT: "Paczkomat InPost (kod zwrotu, bez drukowania)",
@@ -500,4 +501,5 @@ def _case_order_ids(db: Session, case_id: str) -> list[str]:
 
 @router.get("/app/aftersales/report", response_class=HTMLResponse)
 def report_page(request: Request, db: DbSession, user: CurrentPageUser) -> HTMLResponse:
-    return render(request, "aftersales/report.html", {"r": report(db, user.principal)}, user=user)
+    context = {"r": report(db, user.principal), "labels": LABELS, "outcomes": COMPLAINT_OUTCOMES}
+    return render(request, "aftersales/report.html", context, user=user)
