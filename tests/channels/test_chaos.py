@@ -4,7 +4,7 @@
 """
 
 from sprawa.channels.chaos import EmailChaosConfig, WebhookChaosConfig, run_email_chaos, run_webhook_replay
-from tests.fakes.smtp_sink import SmtpSink
+from sprawa.channels.email.sink import SmtpSink
 
 
 def test_webhook_replay_loses_nothing_and_applies_nothing_twice_while_workers_are_killed(runtime):
@@ -41,7 +41,7 @@ def test_email_ingest_stores_every_good_mail_once_and_quarantines_poison_under_k
         deadline_seconds=300.0,
         seed=20261123,
     )
-    with SmtpSink() as sink:
+    with SmtpSink(keep=None) as sink:
         report = run_email_chaos(config, runtime, sink, progress=lambda line: None)
 
     summary = "\n".join(report.lines())

@@ -55,7 +55,7 @@ def _start(runtime, db) -> None:  # type: ignore[no-untyped-def]
 def test_demo_replies_on_every_channel_are_delivered(db, runtime, demo):
     _start(runtime, db)
     assert _dead_deliveries(db) == []
-    assert len(demo.smtp.mails()) >= 1  # the AI's and the notifications' mails reached the sink
+    assert len(demo.smtp.mails) >= 1  # the AI's and the notifications' mails reached the sink
     agent = db.scalars(select(User).where(User.email == "agnieszka@demo.sprawa.local")).one()
     principal = principal_for_user(db, agent)
     replies: dict[ChannelKind, str] = {}
@@ -81,7 +81,7 @@ def test_demo_replies_on_every_channel_are_delivered(db, runtime, demo):
             kind,
             message.delivery_error,
         )
-    subjects = [m.get_body(preferencelist=("plain",)).get_content() for m in demo.smtp.mails()]
+    subjects = [m.get_body(preferencelist=("plain",)).get_content() for m in demo.smtp.mails]
     assert any("Odpowiedź testowa (email)" in s for s in subjects)
     graph_texts = {
         g.kind: [
@@ -100,7 +100,7 @@ def test_mail_page_shows_sent_mail_and_takes_a_customer_mail(db, runtime, demo, 
     _start(runtime, db)
     page = admin.client.get("/demo/poczta")
     assert page.status_code == 200
-    first = demo.smtp.mails()[-1]
+    first = demo.smtp.mails[-1]
     assert str(first["Subject"]) in page.text
     answer = admin.client.post(
         "/demo/poczta/do-sklepu",

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from sprawa.cases.models import DeliveryStatus, Message
+from sprawa.channels.email.sink import SmtpSink
 from sprawa.channels.models import ChannelCursor, ChannelKind, Thread
 from sprawa.channels.schemas import parse_settings
 from sprawa.commerce.errors import ConnectorError, ConnectorProblem
@@ -22,7 +23,6 @@ from tests.commerce.conftest import shop_config
 from tests.factories import make_actor, make_channel
 from tests.fakes.asgi import serve
 from tests.fakes.prestashop import FakePrestaShop, employee_messages, message, seed, thread
-from tests.fakes.smtp_sink import SmtpSink
 
 SHOP_MAIL = "sklep@lesnapolana.pl"
 REPLY = "Paczka wyszła wczoraj, numer śledzenia jest w zamówieniu."
@@ -53,7 +53,7 @@ def fake() -> Iterator[FakePrestaShop]:
 
 @pytest.fixture
 def sink() -> Iterator[SmtpSink]:
-    with SmtpSink() as server:
+    with SmtpSink(keep=None) as server:
         yield server
 
 

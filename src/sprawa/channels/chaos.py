@@ -12,8 +12,6 @@ Webhooks: a real ``sprawa serve`` takes WhatsApp, Messenger and Instagram delive
 duplicates, reordering and bad signatures while workers are SIGKILLed. Checked: every acknowledged
 event stored once, no message twice, bad signatures rejected and stored nowhere, statuses never
 moved backwards (the final status is the furthest one sent).
-
-Both need a source checkout for the SMTP sink (``tests/fakes``), like ``sprawa chaos``.
 """
 
 import argparse
@@ -21,7 +19,6 @@ import json
 import logging
 import random
 import secrets
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -38,6 +35,7 @@ from sqlalchemy import func, select
 from sprawa.channels.actions.polling import schedule_poll
 from sprawa.channels.email.fake import FakeImapServer, FakeMailbox
 from sprawa.channels.email.parse import dedupe_key, normalise_msgid
+from sprawa.channels.email.sink import SmtpSink
 from sprawa.channels.meta.fake import page_message, signature, wa_status, wa_text
 from sprawa.channels.models import Channel, ChannelKind
 from sprawa.channels.schemas import parse_settings
@@ -59,17 +57,6 @@ SHOP = "sklep@chaos.example"
 CHANNEL_JOBS = ("inbound.process", "outbox.deliver")
 BUSY = ("pending", "running")
 PASSWORD = "chaos-imap-password"  # noqa: S105 - a throwaway scratch mailbox
-
-
-def _smtp_sink_class() -> Any:
-    root = Path(__file__).resolve().parents[3]
-    if not (root / "tests" / "fakes" / "smtp_sink.py").exists():
-        raise SystemExit("this command needs a source checkout (it uses the SMTP sink in tests/fakes)")
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from tests.fakes.smtp_sink import SmtpSink
-
-    return SmtpSink
 
 
 # ------------------------------------------------------------------------------------------- e-mail
@@ -414,7 +401,6 @@ def cmd_chaos_email(settings: Any, args: argparse.Namespace) -> None:
     from sprawa.platform.migrations import upgrade
     from sprawa.runtime import Runtime
 
-    sink_class = _smtp_sink_class()
     config = EmailChaosConfig(
         mails=args.mails,
         poison=args.poison,
@@ -435,7 +421,7 @@ def cmd_chaos_email(settings: Any, args: argparse.Namespace) -> None:
         )  # type: ignore[call-arg]
         runtime = Runtime.build(run_settings)
         try:
-            with sink_class() as sink:
+            with SmtpSink(keep=None) as sink:
                 report = run_email_chaos(config, runtime, sink, progress=lambda line: print(line, flush=True))
         finally:
             runtime.close()

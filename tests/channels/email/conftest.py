@@ -8,10 +8,10 @@ from email.utils import format_datetime, make_msgid
 import pytest
 
 from sprawa.channels.email.fake import FakeImapServer, FakeMailbox
+from sprawa.channels.email.sink import SmtpSink
 from sprawa.channels.models import Channel, ChannelKind
 from sprawa.channels.schemas import parse_settings
 from tests.factories import make_channel
-from tests.fakes.smtp_sink import SmtpSink
 
 SHOP = "sklep@lesnapolana.pl"
 
@@ -52,7 +52,7 @@ def imap(mailbox: FakeMailbox) -> Iterator[FakeImapServer]:
 
 @pytest.fixture
 def sink() -> Iterator[SmtpSink]:
-    with SmtpSink() as server:
+    with SmtpSink(keep=None) as server:
         yield server
 
 

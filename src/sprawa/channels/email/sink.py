@@ -1,7 +1,8 @@
-"""A local SMTP server (aiosmtpd) that keeps what it accepts: the demo's outgoing mail goes here.
+"""A local SMTP server (aiosmtpd) that keeps what it accepts: the demo's outgoing mail goes here, and the
+tests and chaos runs count mail at the receiving end with it.
 
-Nothing leaves the machine; the last ``KEEP`` mails are kept in memory for the demo's mail page and each
-one is logged (without addresses or text: logs carry no personal data) so a newcomer sees it "sent".
+Nothing leaves the machine; the last ``keep`` mails are kept in memory and each one is logged (without
+addresses or text: logs carry no personal data). ``refuse`` makes it answer a recipient with an SMTP error.
 """
 
 import email
@@ -20,9 +21,16 @@ KEEP = 200
 
 
 class _Handler:
-    def __init__(self) -> None:
-        self.mails: deque[EmailMessage] = deque(maxlen=KEEP)
+    def __init__(self, keep: int | None) -> None:
+        self.mails: deque[EmailMessage] = deque(maxlen=keep)
+        self.refuse: dict[str, str] = {}
         self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+        if address.lower() in self.refuse:
+            return self.refuse[address.lower()]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         mail = email.message_from_bytes(envelope.content, policy=policy.default)
@@ -30,7 +38,7 @@ class _Handler:
         with self.lock:
             self.mails.append(mail)
             kept = len(self.mails)
-        log.info("demo mail accepted by the local SMTP sink (see /demo/poczta)", extra={"kept": kept})
+        log.info("mail accepted by the local SMTP sink", extra={"kept": kept})
         return "250 Message accepted for delivery"
 
 
@@ -41,18 +49,23 @@ def _free_port() -> int:
 
 
 class SmtpSink:
-    """``SmtpSink().start()`` accepts mail on 127.0.0.1:``port``; ``mails()`` is what came, oldest first."""
+    """``SmtpSink().start()`` (or ``with SmtpSink() as sink:``) accepts mail on 127.0.0.1:``port``;
+    ``mails`` is what came, oldest first (the last ``keep``; all of them with ``keep=None``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int | None = KEEP) -> None:
         # aiosmtpd logs every SMTP command (addresses included) at INFO: keep personal data out of logs.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
-        self.handler = _Handler()
+        self.handler = _Handler(keep)
         self.port = _free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
+    @property
     def mails(self) -> list[EmailMessage]:
         with self.handler.lock:
             return list(self.handler.mails)
+
+    def refuse(self, address: str, reply: str = "550 5.1.1 No such user") -> None:
+        self.handler.refuse[address.lower()] = reply
 
     def start(self) -> "SmtpSink":
         self.controller.start()
@@ -60,3 +73,9 @@ class SmtpSink:
 
     def stop(self) -> None:
         self.controller.stop()
+
+    def __enter__(self) -> "SmtpSink":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

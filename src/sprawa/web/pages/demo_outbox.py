@@ -62,7 +62,7 @@ def _graph_rows(fakes: DemoFakes) -> list[dict[str, Any]]:
 @router.get("/demo/poczta", response_class=HTMLResponse)
 def demo_outbox(request: Request, user: CurrentPageUser) -> HTMLResponse:
     fakes = _fakes()
-    mails = [_mail_row(m) for m in reversed(fakes.smtp.mails())][:SHOWN]
+    mails = [_mail_row(m) for m in reversed(fakes.smtp.mails)][:SHOWN]
     sends = list(reversed(_graph_rows(fakes)))[:SHOWN]
     with fakes.callback.lock:
         form_replies = list(reversed(fakes.callback.received))[:SHOWN]
