@@ -332,22 +332,7 @@ def do_start_return(
         review_reasons=list(eligibility.review_reasons),
         created_at=now,
     )
-    session.add(ret)
-    session.flush()
-    session.add_all(
-        ReturnItem(
-            workspace_id=ret.workspace_id,
-            return_id=ret.id,
-            order_item_id=line.item.id,
-            line_external_id=line.item.external_id,
-            product_external_id=line.item.product_external_id,
-            name=line.item.name,
-            quantity=line.quantity,
-            unit_price=line.item.unit_price,
-            withdrawal_exception=line.exception,
-        )
-        for line in resolved
-    )
+    add_return(session, ret, resolved)
     link_orders(session, case, [order.id], reason=f"return {ret.number}")
     record_activity(session, case, actor, "return_started", number=ret.number, eligibility=eligibility.code)
     _emit(session, "aftersales.return_created", ret)
@@ -511,9 +496,28 @@ def _send_instructions(
     notify.send(session, case, notify.compose(session, case, "return_approved", lang, **values))
 
 
-def send_return_instructions(session: Session, ret: Return) -> None:
-    """The approved return's instructions as the shop's own message (for a caller that cannot quote them,
-    e.g. the AI, whose replies may only link allow-listed pages)."""
+def add_return(session: Session, ret: Return, lines: list[ResolvedLine]) -> None:
+    """Store a new return with one item row per resolved order line."""
+    session.add(ret)
+    session.flush()
+    session.add_all(
+        ReturnItem(
+            workspace_id=ret.workspace_id,
+            return_id=ret.id,
+            order_item_id=line.item.id,
+            line_external_id=line.item.external_id,
+            product_external_id=line.item.product_external_id,
+            name=line.item.name,
+            quantity=line.quantity,
+            unit_price=line.item.unit_price,
+            withdrawal_exception=line.exception,
+        )
+        for line in lines
+    )
+
+
+def _return_lines(session: Session, ret: Return) -> tuple[Order, list[ResolvedLine]]:
+    """The return's order and its items as resolved order lines."""
     order = _order(session, ret.workspace_id, ret.order_id)
     items = list(session.scalars(select(ReturnItem).where(ReturnItem.return_id == ret.id)))
     order_items = {i.id: i for i in session.scalars(select(OrderItem).where(OrderItem.order_id == order.id))}
@@ -522,6 +526,13 @@ def send_return_instructions(session: Session, ret: Return) -> None:
         for i in items
         if i.order_item_id in order_items
     ]
+    return order, lines
+
+
+def send_return_instructions(session: Session, ret: Return) -> None:
+    """The approved return's instructions as the shop's own message (for a caller that cannot quote them,
+    e.g. the AI, whose replies may only link allow-listed pages)."""
+    order, lines = _return_lines(session, ret)
     _send_instructions(session, _case_of(session, ret), ret, order, lines)
 
 
@@ -586,14 +597,7 @@ def do_approve_return(
         if method not in policy.return_methods:
             raise InvalidInput(f"the shop does not take returns by {method}", code="method_not_offered")
         ret.method = method
-    order = _order(session, ret.workspace_id, ret.order_id)
-    items = list(session.scalars(select(ReturnItem).where(ReturnItem.return_id == ret.id)))
-    order_items = {i.id: i for i in session.scalars(select(OrderItem).where(OrderItem.order_id == order.id))}
-    lines = [
-        ResolvedLine(order_items[i.order_item_id], i.quantity, i.withdrawal_exception)
-        for i in items
-        if i.order_item_id in order_items
-    ]
+    order, lines = _return_lines(session, ret)
     _approve(session, actor, case, ret, order, policy, lines, now=utcnow(), auto=False, connector=connector)
     return ret
 

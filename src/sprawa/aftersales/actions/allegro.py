@@ -26,7 +26,8 @@ from sprawa.aftersales.actions.eligibility import (
     delivery_parts,
 )
 from sprawa.aftersales.actions.refunds import propose_refund
-from sprawa.aftersales.models import IntakeSource, Return, ReturnItem, ReturnMethod, ReturnStatus
+from sprawa.aftersales.models import IntakeSource, Return, ReturnMethod, ReturnStatus
+from sprawa.aftersales.service import add_return
 from sprawa.auth.schemas import Principal
 from sprawa.cases.models import Case, CaseOrder
 from sprawa.cases.service import OPEN_STATES, do_add_note, link_orders, open_case, record_activity
@@ -208,22 +209,7 @@ def _create(session: Session, workspace_id: str, order: Order, data: dict[str, A
         ],
         created_at=now,
     )
-    session.add(ret)
-    session.flush()
-    session.add_all(
-        ReturnItem(
-            workspace_id=workspace_id,
-            return_id=ret.id,
-            order_item_id=line.item.id,
-            line_external_id=line.item.external_id,
-            product_external_id=line.item.product_external_id,
-            name=line.item.name,
-            quantity=line.quantity,
-            unit_price=line.item.unit_price,
-            withdrawal_exception=line.exception,
-        )
-        for line in lines
-    )
+    add_return(session, ret, lines)
     system = Principal.system(workspace_id)
     record_activity(session, case, system, "return_started", number=ret.number, eligibility="allegro")
     company = business_buyer(order)
