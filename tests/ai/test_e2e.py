@@ -162,6 +162,9 @@ def test_furious_message_is_escalated_with_the_right_reason(db, runtime, chat, s
     assert "przepraszam" in reply.lower()
     state = db.scalars(select(AICaseState).where(AICaseState.case_id == case.id)).one()
     assert state.mode == AIMode.HANDED_OFF
+    summary = db.scalars(select(Note).where(Note.case_id == case.id)).one().body_text
+    topic = next(line for line in summary.splitlines() if line.startswith("Temat: "))
+    assert "_" not in topic.split("(")[0]  # the intent in words, not its code
     # The next message is for the person, not the AI.
     _turn(db, runtime, chat, "Halo?")
     assert len(ai_replies(db, case.id)) == 1

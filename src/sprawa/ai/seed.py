@@ -99,7 +99,8 @@ def seed_escalations(
                 identities=[IdentityClaim(IdentityKind.EMAIL, order.customer_email, verified=True)],
                 text=text.format(order=order.number),
                 subject=f"Zamówienie {order.number}",
-                name=order.customer_email.split("@")[0].replace(".", " ").title(),
+                name=(order.shipping_address or {}).get("name")
+                or order.customer_email.split("@")[0].replace(".", " ").title(),
                 language=language,
                 sent_at=now - timedelta(hours=hours),
             ),

@@ -393,6 +393,7 @@ def _hand_off(session: Session, turn: Turn, reply: Reply, reasons: list[str]) ->
 def agent_summary(turn: Turn, reply: Reply, reasons: list[str], team: str | None) -> str:
     """The hand-off note in plain Polish: why, mood, facts gathered and a proposed next step."""
     from sprawa.ai.nlu import case_mood_trend
+    from sprawa.web.format import INTENT_LABELS
 
     u = turn.u
     trend = case_mood_trend([float(m["frustration"]) for m in turn.state.moods or []])
@@ -400,7 +401,8 @@ def agent_summary(turn: Turn, reply: Reply, reasons: list[str], team: str | None
     lines = [
         "Podsumowanie AI (przekazanie do człowieka)",
         "Powód: " + "; ".join(escalation.REASON_LABELS[r][0] for r in reasons),
-        f"Temat: {u.intent} (pewność {u.intent_confidence:.0%}), język: {turn.lang}",
+        f"Temat: {INTENT_LABELS.get(u.intent, u.intent)} (pewność {u.intent_confidence:.0%}), "
+        f"język: {turn.lang}",
         f"Nastrój: frustracja {u.frustration:.2f}, trend {trend_pl}"
         + (f", sygnały: {', '.join(u.frustration_signals)}" if u.frustration_signals else ""),
         f"Klient: {turn.customer.name or '—'}"
