@@ -172,6 +172,8 @@ class Attachment(Base):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(255))
+    # An e-mail's inline part (``Content-ID``, normalised): the HTML body's ``cid:`` images point at it.
+    content_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -163,6 +163,7 @@ class AttachmentOut(BaseModel):
     content_type: str
     size: int
     sha256: str
+    content_id: str | None = None
     created_at: datetime
 
 

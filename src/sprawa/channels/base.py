@@ -24,6 +24,7 @@ class InboundAttachment:
     filename: str
     content_type: str
     data: bytes
+    content_id: str | None = None  # an e-mail's inline part, for the HTML body's ``cid:`` images
 
 
 @dataclass

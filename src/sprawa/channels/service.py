@@ -112,7 +112,7 @@ def ingest_message(
         direction=Direction.INBOUND,
         author_kind=AuthorKind.CUSTOMER,
         body_text=msg.text,
-        body_html=nh3.clean(msg.html) if msg.html else None,
+        body_html=_clean_html(msg.html) if msg.html else None,
         provider_message_id=msg.provider_message_id,
         inbound_event_id=event_id,
         delivery_status=DeliveryStatus.RECEIVED,
@@ -128,6 +128,18 @@ def ingest_message(
     remember_ref(session, channel, thread, message.id, msg)
     maybe_auto_reply(session, channel, case, message, msg, message.created_at)
     return message
+
+
+def _cid_images_only(element: str, attribute: str, value: str) -> str | None:
+    # Inline (cid:) images stay for the case view to resolve; remote ones are trackers, never kept.
+    is_cid = value.strip().lower().startswith("cid:")
+    if element == "img" and attribute == "src":
+        return value if is_cid else None
+    return None if is_cid else value
+
+
+def _clean_html(html: str) -> str:
+    return nh3.clean(html, url_schemes=nh3.ALLOWED_URL_SCHEMES | {"cid"}, attribute_filter=_cid_images_only)
 
 
 def _subject_from(text: str) -> str:
@@ -150,6 +162,7 @@ def _store_attachments(session: Session, ctx: IngestContext, message: Message, m
                 size=len(item.data),
                 sha256=digest,
                 storage_key=key,
+                content_id=item.content_id,
             )
         )
 

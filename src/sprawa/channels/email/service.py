@@ -97,7 +97,9 @@ class EmailAdapter:
                 subject=mail.subject or None,
                 name=mail.sender_name,
                 sent_at=mail.sent_at,
-                attachments=[InboundAttachment(f.filename, f.content_type, f.data) for f in mail.files],
+                attachments=[
+                    InboundAttachment(f.filename, f.content_type, f.data, f.content_id) for f in mail.files
+                ],
                 trusted_thread_id=verified_thread(self.token_key, channel.id, mail.refs + mail.recipients),
                 thread_refs=mail.refs,
                 case_number=mail.case_number,

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sprawa.ai.escalation import REASON_LABELS
 from sprawa.cases.models import CaseStatus, Direction, Priority
 from sprawa.cases.queries import access_attachment, access_case, case_detail
-from sprawa.cases.schemas import MessageEntry
+from sprawa.cases.schemas import MessageDetail, MessageEntry
 from sprawa.cases.service import mark_read_after_commit
 from sprawa.cases.uploads import ALLOWED_TYPES
 from sprawa.customers.queries import access_customer, customer_panel
@@ -24,6 +24,8 @@ from sprawa.web import format as _format  # noqa: F401 (registers the template h
 from sprawa.web.content import message_body
 from sprawa.web.queries import customer_conversations, directory
 from sprawa.web.render import CurrentPageUser, render, request_language
+from sprawa.workspaces.models import PolicyKind
+from sprawa.workspaces.queries import typed_policy
 
 router = APIRouter(include_in_schema=False)
 ItemId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -74,7 +76,7 @@ def case_page(
             "dir": directory(db, principal),
             "conversations": conversations,
             "default_thread": default_thread,
-            "bodies": {m.id: message_body(m.body_text, m.body_html) for m in messages},
+            "bodies": {m.id: message_body(m.body_text, m.body_html, _inline_images(m)) for m in messages},
             "statuses": list(CaseStatus),
             "priorities": list(Priority),
             "macros": db.scalars(readable_macros(principal)).all(),
@@ -82,6 +84,7 @@ def case_page(
                 _reason_label(r, request_language(request)) for r in dict.fromkeys(reasons)
             ],
             "moods": [d.frustration for d in decisions if d.frustration is not None][-8:],
+            "frustrated_at": typed_policy(db, case.workspace_id, PolicyKind.ESCALATION).frustration_threshold,
             "flag_kinds": FLAG_KINDS,
             "previewable": PREVIEWABLE,
             "other_cases": [c for c in panel.cases if c.id != detail.case.id],
@@ -95,6 +98,15 @@ def case_page(
         },
         user=user,
     )
+
+
+def _inline_images(message: MessageDetail) -> dict[str, str]:
+    """The message's own image attachments by content id, shown through the timeline's preview route."""
+    return {
+        a.content_id: f"/app/attachments/{a.id}/preview"
+        for a in message.attachments
+        if a.content_id and a.content_type in PREVIEWABLE
+    }
 
 
 def _reason_label(reason: str, lang: str) -> str:
