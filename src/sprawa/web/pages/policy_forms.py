@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from sprawa.ai.escalation import DEFAULT_PRIORITY
 from sprawa.cases.models import Priority
+from sprawa.web.format import ORDER_STATUS_LABELS
 from sprawa.workspaces.schemas import EscalationReason, Weekday
 
 FIELD_LABELS = {
@@ -59,16 +60,7 @@ OPTION_LABELS = {
     "paczkomat": "Paczkomat InPost",
     "courier": "kurier",
     "in_store": "w sklepie stacjonarnym",
-    "new": "nowe",
-    "awaiting_payment": "czeka na płatność",
-    "paid": "opłacone",
-    "packed": "spakowane",
-    "shipped": "wysłane",
-    "delivered": "doręczone",
-    "cancelled": "anulowane",
-    "return_requested": "zgłoszony zwrot",
-    "exchange_requested": "zgłoszona wymiana",
-    "returned": "zwrócone",
+    **ORDER_STATUS_LABELS,
     "address": "adres dostawy",
     "items": "produkty",
     "payment_method": "metoda płatności",
